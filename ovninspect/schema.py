@@ -1,0 +1,210 @@
+"""OVSDB schema model: column kinds, defaults and value decoding (RFC 7047 datum JSON).
+
+The schema comes from the snapshot itself (semantics §7 rule 1); python-ovs parses it.
+Values are decoded lazily and to plain Python (rule 29):
+
+========================  ===============================  ===================
+column type               raw JSON                         decoded
+========================  ===============================  ===================
+scalar (min 1, max 1)     bare atom / ``["uuid", u]``      atom / ``u`` (str)
+optional (min 0, max 1)   ``["set", []]`` or one atom      ``None`` or atom
+set (max > 1)             ``["set", [...]]`` or one atom   tuple
+map                       ``["map", [[k, v], ...]]``       dict
+========================  ===============================  ===================
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+
+import ovs.db.error
+import ovs.db.schema
+
+ZERO_UUID = "00000000-0000-0000-0000-000000000000"
+_ATOM_DEFAULTS = {"string": "", "integer": 0, "real": 0.0, "boolean": False, "uuid": ZERO_UUID}
+
+SCALAR, OPTIONAL, SET, MAP = "scalar", "optional", "set", "map"
+
+
+class DatumError(ValueError):
+    """A JSON value that is not a valid datum for its column."""
+
+
+def _atom(raw: Any) -> Any:
+    """Decode one atom: ``["uuid", u]`` becomes ``u``; bare JSON stays as it is."""
+    if raw.__class__ is list:
+        if len(raw) == 2 and raw[0] == "uuid":
+            return raw[1]
+        if len(raw) == 2 and raw[0] == "named-uuid":
+            raise DatumError("named-uuid is not allowed in a database file")
+        raise DatumError(f"not an atom: {raw!r}")
+    return raw
+
+
+def _decode_scalar(raw: Any) -> Any:
+    if raw.__class__ is list and raw and raw[0] == "set":
+        items = raw[1]
+        if len(items) != 1:
+            raise DatumError(f"expected exactly one value, got {len(items)}")
+        return _atom(items[0])
+    return _atom(raw)
+
+
+def _decode_optional(raw: Any) -> Any:
+    if raw.__class__ is list and raw and raw[0] == "set":
+        items = raw[1]
+        if not items:
+            return None
+        if len(items) != 1:
+            raise DatumError(f"expected at most one value, got {len(items)}")
+        return _atom(items[0])
+    return _atom(raw)
+
+
+def _decode_set(raw: Any) -> tuple:
+    if raw.__class__ is list and raw and raw[0] == "set":
+        return tuple([_atom(a) for a in raw[1]])
+    return (_atom(raw),)
+
+
+def _decode_map(raw: Any) -> dict:
+    if raw.__class__ is list and len(raw) == 2 and raw[0] == "map":
+        return {_atom(k): _atom(v) for k, v in raw[1]}
+    raise DatumError(f"not a map: {raw!r}")
+
+
+_DECODERS: dict[str, Callable[[Any], Any]] = {
+    SCALAR: _decode_scalar, OPTIONAL: _decode_optional, SET: _decode_set, MAP: _decode_map,
+}
+
+
+@dataclass(frozen=True)
+class ColumnType:
+    """What a column holds, reduced to what decoding and diffs need."""
+
+    kind: str                       # scalar | optional | set | map
+    key: str                        # atomic type of the key / element
+    value: Optional[str] = None     # atomic type of map values
+    n_min: int = 1
+    n_max: int = 1
+    ref_table: Optional[str] = None
+    default: Any = None
+
+    @property
+    def composite(self) -> bool:
+        """True for sets and maps with max > 1: their modifications are diffs (rule 28)."""
+        return self.n_max > 1
+
+    def decode(self, raw: Any) -> Any:
+        """Decode raw datum JSON into the plain Python form of this column."""
+        return _DECODERS[self.kind](raw)
+
+    def encode(self, value: Any) -> Any:
+        """Encode a decoded value back to datum JSON (what ovsdb-server accepts in a file)."""
+        def atom(a: Any, typ: str) -> Any:
+            return ["uuid", a] if typ == "uuid" else a
+
+        if self.kind == SCALAR:
+            return atom(value, self.key)
+        if self.kind == OPTIONAL:
+            return ["set", []] if value is None else atom(value, self.key)
+        if self.kind == SET:
+            return ["set", [atom(a, self.key) for a in value]]
+        return ["map", [[atom(k, self.key), atom(v, self.value or "string")]
+                        for k, v in value.items()]]
+
+
+def column_type_from_ovs(otype: Any) -> ColumnType:
+    """Build a ColumnType from a python-ovs ``ovs.db.types.Type``."""
+    key = otype.key.type.to_string()
+    value = otype.value.type.to_string() if otype.value is not None else None
+    n_min, n_max = otype.n_min, otype.n_max
+    if value is not None:
+        kind, default = MAP, {}
+        if n_min >= 1:  # C OVSDB default for a non-empty map: one default pair
+            default = {_ATOM_DEFAULTS[key]: _ATOM_DEFAULTS[value]}
+    elif n_max == 1:
+        kind = SCALAR if n_min == 1 else OPTIONAL
+        default = _ATOM_DEFAULTS[key] if n_min == 1 else None
+    else:
+        kind = SET
+        default = (_ATOM_DEFAULTS[key],) if n_min >= 1 else ()
+    return ColumnType(kind, key, value, n_min, n_max, otype.key.ref_table_name, default)
+
+
+@dataclass
+class TableSchema:
+    name: str
+    columns: dict[str, ColumnType]
+    is_root: bool = True
+    indexes: list[tuple[str, ...]] = field(default_factory=list)
+
+
+@dataclass
+class Schema:
+    """A database schema: name, version and per-table column types."""
+
+    name: str
+    version: str
+    tables: dict[str, TableSchema]
+    raw: dict = field(repr=False, default_factory=dict)
+
+    @classmethod
+    def from_json(cls, raw: Any) -> Schema:
+        """Parse an RFC 7047 ``<database-schema>`` object; raise DatumError when invalid."""
+        if not isinstance(raw, dict) or "tables" not in raw or "name" not in raw:
+            raise DatumError("not an OVSDB schema (no name/tables)")
+        try:
+            parsed = ovs.db.schema.DbSchema.from_json(raw, allow_extensions=True)
+        except (ovs.db.error.Error, KeyError, TypeError, ValueError) as exc:
+            raise DatumError(f"invalid schema: {exc}") from None
+        tables = {}
+        for tname, tschema in parsed.tables.items():
+            cols = {cname: column_type_from_ovs(col.type) for cname, col in tschema.columns.items()}
+            indexes = [tuple(c.name for c in idx) for idx in tschema.indexes]
+            tables[tname] = TableSchema(tname, cols, bool(tschema.is_root), indexes)
+        return cls(parsed.name, parsed.version or "", tables, raw)
+
+    def version_tuple(self) -> tuple[int, ...]:
+        return version_tuple(self.version)
+
+
+def version_tuple(text: str) -> tuple[int, ...]:
+    """'7.0.4' -> (7, 0, 4); anything unparsable gives ()."""
+    parts = []
+    for piece in text.split("."):
+        digits = "".join(ch for ch in piece if ch.isdigit())
+        if not digits:
+            break
+        parts.append(int(digits))
+    return tuple(parts)
+
+
+def infer_column_type(values: list[Any]) -> ColumnType:
+    """Guess a column's type from datum JSON values when no schema describes it."""
+    kind, key, value = SCALAR, "string", None
+    for raw in values:
+        if raw.__class__ is list and raw:
+            if raw[0] == "map":
+                kind, value = MAP, "string"
+                if raw[1] and raw[1][0][1].__class__ is list:
+                    value = "uuid"
+                break
+            if raw[0] == "set":
+                kind = SET
+                if raw[1] and raw[1][0].__class__ is list:
+                    key = "uuid"
+            elif raw[0] == "uuid":
+                key = "uuid"
+        elif isinstance(raw, bool):
+            key = "boolean"
+        elif isinstance(raw, int):
+            key = "integer"
+        elif isinstance(raw, float):
+            key = "real"
+    n_max = sys.maxsize if kind in (SET, MAP) else 1
+    n_min = 0 if kind in (SET, MAP) else 1
+    default = {} if kind == MAP else () if kind == SET else _ATOM_DEFAULTS[key]
+    return ColumnType(kind, key, value, n_min, n_max, None, default)

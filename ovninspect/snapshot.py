@@ -1,0 +1,174 @@
+"""The Snapshot: one database's schema and rows, whatever source it came from.
+
+Rows keep the datum JSON the source parsed and decode a column the first time it is read,
+storing the decoded value in place.  That keeps a 170k-row load close to the cost of
+``json.loads`` alone (design.md, Performance) while every reader shares one decoder.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Optional
+
+from .schema import ColumnType, Schema
+
+NB_NAME = "OVN_Northbound"
+SB_NAME = "OVN_Southbound"
+_MISSING = object()
+
+
+class Row:
+    """A view of one row; ``row["col"]`` gives the decoded value (default when omitted)."""
+
+    __slots__ = ("uuid", "_data", "_table")
+
+    def __init__(self, table: Table, uuid: str, data: dict) -> None:
+        self._table = table
+        self.uuid = uuid
+        self._data = data
+
+    def __getitem__(self, column: str) -> Any:
+        value = self._data.get(column, _MISSING)
+        if value is _MISSING:
+            ctype = self._table.columns.get(column)
+            if ctype is None:
+                raise KeyError(f"{self._table.name} has no column {column!r}")
+            default = ctype.default
+            return dict(default) if default.__class__ is dict else default
+        if value.__class__ is list:
+            value = self._table.columns[column].decode(value)
+            self._data[column] = value
+        return value
+
+    def get(self, column: str, default: Any = None) -> Any:
+        """The decoded value, or ``default`` when the table has no such column."""
+        if column not in self._table.columns:
+            return default
+        return self[column]
+
+    def has_column(self, column: str) -> bool:
+        return column in self._table.columns
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every column of the schema, decoded, plus ``_uuid``."""
+        out: dict[str, Any] = {"_uuid": self.uuid}
+        for name in self._table.columns:
+            out[name] = self[name]
+        return out
+
+    @property
+    def table(self) -> str:
+        return self._table.name
+
+    def __repr__(self) -> str:
+        return f"<Row {self._table.name} {self.uuid}>"
+
+
+class Table:
+    """The rows of one table, keyed by UUID."""
+
+    def __init__(self, name: str, columns: dict[str, ColumnType]) -> None:
+        self.name = name
+        self.columns = columns
+        self.rows: dict[str, dict] = {}
+        self._indexes: dict[str, dict[Any, Row]] = {}
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __iter__(self) -> Iterator[Row]:
+        for uuid, data in self.rows.items():
+            yield Row(self, uuid, data)
+
+    def __contains__(self, uuid: object) -> bool:
+        return uuid in self.rows
+
+    def get(self, uuid: Optional[str]) -> Optional[Row]:
+        """The row with this UUID, or None (also for a None/empty reference)."""
+        if not uuid:
+            return None
+        data = self.rows.get(uuid)
+        return None if data is None else Row(self, uuid, data)
+
+    def index(self, column: str) -> dict[Any, Row]:
+        """Rows by the value of a scalar column (first row wins on duplicates); cached."""
+        idx = self._indexes.get(column)
+        if idx is None:
+            idx = {}
+            for row in self:
+                idx.setdefault(row[column], row)
+            self._indexes[column] = idx
+        return idx
+
+
+@dataclass
+class SourceInfo:
+    """Where a snapshot came from and what the reader noticed on the way."""
+
+    source: str
+    format: str
+    records: int = 0
+    transactions: int = 0
+    clustered: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+class Snapshot:
+    """A whole database: schema plus tables of rows.  Produced by every source."""
+
+    def __init__(self, schema: Schema, info: SourceInfo) -> None:
+        self.schema = schema
+        self.info = info
+        self.tables: dict[str, Table] = {
+            name: Table(name, ts.columns) for name, ts in schema.tables.items()
+        }
+
+    @property
+    def name(self) -> str:
+        return self.schema.name
+
+    @property
+    def version(self) -> str:
+        return self.schema.version
+
+    def table(self, name: str) -> Table:
+        """The named table; an empty one when the schema lacks it."""
+        tbl = self.tables.get(name)
+        if tbl is None:
+            tbl = Table(name, {})
+        return tbl
+
+    def has_table(self, name: str) -> bool:
+        return name in self.tables
+
+    def row_counts(self) -> dict[str, int]:
+        return {name: len(t) for name, t in sorted(self.tables.items())}
+
+    def northd_internal_version(self) -> Optional[str]:
+        """``NB_Global.options:northd_internal_version`` when northd wrote one (rule 1)."""
+        nbg = self.tables.get("NB_Global")
+        if nbg is None or "options" not in nbg.columns:
+            return None
+        for row in nbg:
+            value = row["options"].get("northd_internal_version")
+            if value:
+                return value
+        return None
+
+    def reset(self, schema: Schema) -> None:
+        """Drop every row and switch to ``schema`` (raft schema change with data)."""
+        self.schema = schema
+        self.tables = {name: Table(name, ts.columns) for name, ts in schema.tables.items()}
+
+    def convert(self, schema: Schema) -> None:
+        """Keep rows under a new schema: drop vanished tables/columns (raft conversion)."""
+        old = self.tables
+        self.schema = schema
+        self.tables = {}
+        for name, ts in schema.tables.items():
+            table = Table(name, ts.columns)
+            if name in old:
+                for uuid, data in old[name].rows.items():
+                    table.rows[uuid] = {c: v for c, v in data.items() if c in ts.columns}
+            self.tables[name] = table

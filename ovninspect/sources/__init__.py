@@ -1,0 +1,147 @@
+"""Sources: turn a file, folder or remote into a Snapshot.
+
+``open_snapshot(spec, role)`` picks the reader from the content (never the file name):
+OVSDB standalone or clustered files, ``ovsdb-client backup``, ``dump -f json``,
+``--format=json list`` output, gzip of any of them, a sosreport/must-gather folder, or a
+live ``unix:``/``tcp:``/``ssl:`` remote.  Files are opened read-only and never changed.
+"""
+
+from __future__ import annotations
+
+import gc
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Optional
+
+from ..errors import InputError
+from ..snapshot import NB_NAME, SB_NAME, Snapshot
+from .discover import find_databases, gunzip
+from .exports import read_export
+from .ovsdb_file import read_ovsdb_file
+from .records import magic_of
+
+ROLES = {"nb": NB_NAME, "sb": SB_NAME}
+REMOTE_PREFIXES = ("unix:", "tcp:", "ssl:")
+
+
+@dataclass
+class LoadOptions:
+    """How to read a source: truncation policy and live-connection settings."""
+
+    allow_truncated: bool = False
+    private_key: Optional[str] = None
+    certificate: Optional[str] = None
+    ca_cert: Optional[str] = None
+    timeout: float = 30.0
+    tables: Optional[dict[str, Optional[list[str]]]] = None  # live: what to fetch
+    via: str = "jsonrpc"  # live: "jsonrpc" (fast) or "ovsdbapp" (IDL)
+
+
+def is_remote(spec: str) -> bool:
+    return any(part.strip().startswith(REMOTE_PREFIXES) for part in spec.split(","))
+
+
+def _read_bytes(path: Path, source: str) -> bytes:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read()
+    except FileNotFoundError:
+        raise InputError(source, "no such file or directory") from None
+    except IsADirectoryError:
+        raise InputError(source, "is a directory") from None
+    except PermissionError:
+        raise InputError(source, "cannot read: permission denied") from None
+    except OSError as exc:
+        raise InputError(source, f"cannot read: {exc.strerror or exc}") from None
+
+
+def _pick_from_folder(folder: Path, db_name: str, source: str) -> tuple[Path, list[str]]:
+    found = find_databases(folder)
+    paths = found.get(db_name, [])
+    if not paths:
+        other = [str(p) for db, ps in found.items() if db != db_name for p in ps]
+        extra = f" (found only {', '.join(other[:3])})" if other else ""
+        raise InputError(source, f"folder holds no {db_name} database file{extra}")
+    notes = [f"{db_name}: using {paths[0]}"]
+    if len(paths) > 1:
+        others = ", ".join(str(p) for p in paths[1:4])
+        notes.append(f"{db_name}: {len(paths) - 1} other candidate(s) not used: {others}; "
+                     "pass one as --db/--sb to choose")
+    return paths[0], notes
+
+
+def read_file(path: Path, source: str, expect: Optional[str] = None,
+              allow_truncated: bool = False) -> Snapshot:
+    """Read any supported file format into a Snapshot (gc paused while parsing)."""
+    data = _read_bytes(path, source)
+    fmt_prefix = ""
+    if data[:2] == b"\x1f\x8b":
+        try:
+            data = gunzip(data)
+        except ValueError as exc:
+            raise InputError(source, f"gzip data is corrupt ({exc})") from None
+        fmt_prefix = "gzip of "
+    if not data.strip():
+        raise InputError(source, "file is empty")
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # the parsed JSON is a large acyclic tree: collection only costs time
+    try:
+        if magic_of(data):
+            snap = read_ovsdb_file(data, source, allow_truncated)
+        elif data.lstrip()[:1] in (b"{", b"["):
+            snap = read_export(data, source, expect)
+        elif data.startswith(b"OVSDB "):
+            raise InputError(source, "record 0 at byte offset 0: bad record header "
+                             f"{data[:40].decode('ascii', 'replace')!r}")
+        else:
+            raise InputError(source, "not an OVSDB database file, backup or JSON export")
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    snap.info.format = fmt_prefix + snap.info.format
+    return snap
+
+
+def open_snapshot(spec: str, role: str = "nb", options: Optional[LoadOptions] = None,
+                  label: Optional[str] = None) -> Snapshot:
+    """Open ``spec`` (path, folder or remote) as the ``role`` ("nb" or "sb") database."""
+    options = options or LoadOptions()
+    db_name = ROLES[role]
+    source = label or spec
+    if is_remote(spec):
+        from .live import read_live  # imported lazily: pulls in the ovs stream library
+        snap = read_live(spec, db_name, options)
+    else:
+        path = Path(spec)
+        notes: list[str] = []
+        if path.is_dir():
+            path, notes = _pick_from_folder(path, db_name, source)
+            source = str(path)
+        snap = read_file(path, source, db_name, options.allow_truncated)
+        snap.info.notes[:0] = notes
+    check_role(snap, role, source)
+    return snap
+
+
+def check_role(snap: Snapshot, role: str, source: str) -> None:
+    """Refuse an SB given where an NB is expected, and the reverse."""
+    want = ROLES[role]
+    if snap.name != want:
+        flag = "--db" if role == "nb" else "--sb"
+        raise InputError(source, f"is an {snap.name} database; {flag} needs {want}")
+
+
+def require(snap: Snapshot, needs: dict[str, Iterable[str]]) -> None:
+    """Exit-2 error when the snapshot lacks a table or column an analysis needs."""
+    for table, columns in needs.items():
+        if not snap.has_table(table):
+            raise InputError(snap.info.source,
+                             f"{snap.name} schema {snap.version or '(unknown version)'} "
+                             f"has no {table} table, which this command needs")
+        have = snap.tables[table].columns
+        missing = [c for c in columns if c not in have]
+        if missing:
+            raise InputError(snap.info.source,
+                             f"{snap.name} schema {snap.version or '(unknown version)'}: "
+                             f"table {table} lacks column(s) {', '.join(missing)}, "
+                             "which this command needs")

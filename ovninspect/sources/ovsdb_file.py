@@ -1,0 +1,244 @@
+"""Standalone and clustered (raft) OVSDB files, replayed the way ovsdb-server does.
+
+Standalone (rules 27-28): record 0 is the schema, every later record a transaction;
+``null`` deletes, an unknown UUID inserts, a known UUID modifies the listed columns, and
+under ``_is_diff`` the composite columns carry diffs (sets toggle, maps add/replace/remove),
+except that a column still at its default takes the value as given (ovsdb/file.c).
+
+Clustered (rule 30): record 0 holds ``prev_data = [schema, snapshot txn]``; entries carry
+``data = [schema | null, txn | null]``; an entry whose index is at or below the log end
+truncates the log there.  Every entry is applied; those past the last recorded
+``commit_index`` are counted and reported.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from ..errors import InputError
+from ..schema import ColumnType, DatumError, Schema
+from ..snapshot import Snapshot, SourceInfo
+from .records import Record, RecordError, iter_records, magic_of
+
+_SPECIAL = ("_date", "_comment", "_is_diff")
+
+
+class TxnError(Exception):
+    """A transaction that cannot be applied; the caller adds the record location."""
+
+
+def _apply_diff(ctype: ColumnType, current: Any, raw_diff: Any) -> Any:
+    diff = ctype.decode(raw_diff)
+    if ctype.kind == "map":
+        merged = dict(current)
+        for key, value in diff.items():
+            if key in merged and merged[key] == value:
+                del merged[key]
+            else:
+                merged[key] = value
+        return merged
+    toggled = dict.fromkeys(current)
+    for element in diff:
+        if element in toggled:
+            del toggled[element]
+        else:
+            toggled[element] = None
+    return tuple(toggled)
+
+
+def apply_txn(snap: Snapshot, txn: Any) -> None:
+    """Apply one standalone-format transaction to ``snap`` (raise TxnError if invalid)."""
+    if not isinstance(txn, dict):
+        raise TxnError("transaction is not a JSON object")
+    is_diff = txn.get("_is_diff") is True
+    for tname, rows in txn.items():
+        if tname in _SPECIAL:
+            continue
+        table = snap.tables.get(tname)
+        if table is None:
+            raise TxnError(f"table {tname!r} is not in schema {snap.name} {snap.version}")
+        if not isinstance(rows, dict):
+            raise TxnError(f"table {tname}: rows are not a JSON object")
+        trows = table.rows
+        columns = table.columns
+        col_keys = columns.keys()
+        for uuid, row in rows.items():
+            if row is None:
+                if trows.pop(uuid, None) is None:
+                    raise TxnError(f"deletes {tname} row {uuid}, which does not exist")
+                continue
+            if row.__class__ is not dict:
+                raise TxnError(f"{tname} row {uuid} is not a JSON object")
+            if not row.keys() <= col_keys:
+                unknown = sorted(set(row) - set(col_keys))
+                raise TxnError(f"{tname} row {uuid} has unknown column(s) {', '.join(unknown)}")
+            current = trows.get(uuid)
+            if current is None:
+                trows[uuid] = row
+                continue
+            for col, raw in row.items():
+                ctype = columns[col]
+                if is_diff and ctype.composite and col in current:
+                    value = current[col]
+                    if value.__class__ is list:
+                        value = ctype.decode(value)
+                    if value != ctype.default:
+                        raw = _apply_diff(ctype, value, raw)
+                current[col] = raw
+
+
+def _schema_from(body: Any, source: str, rec: Record) -> Schema:
+    try:
+        return Schema.from_json(body)
+    except DatumError as exc:
+        raise RecordError(source, rec.index, rec.offset, str(exc)) from None
+
+
+def _txn_or_error(snap: Snapshot, txn: Any, source: str, rec: Record) -> None:
+    try:
+        apply_txn(snap, txn)
+    except (TxnError, DatumError, TypeError, ValueError, AttributeError) as exc:
+        raise RecordError(source, rec.index, rec.offset,
+                          f"transaction cannot be applied: {exc}") from None
+
+
+def _collect(data: bytes, source: str, allow_truncated: bool,
+             warnings: list[str]) -> list[Record]:
+    """All valid records; past the first bad one only with ``allow_truncated``."""
+    records: list[Record] = []
+    try:
+        for rec in iter_records(data, source):
+            records.append(rec)
+    except RecordError as exc:
+        if not allow_truncated or not records:
+            raise
+        warnings.append(f"{exc.problem}; read the {len(records)} valid record(s) before it "
+                        f"(as ovsdb-server does)")
+    return records
+
+
+def _describe_standalone(records: list[Record]) -> str:
+    comments = [r.body.get("_comment", "") for r in records[1:2] if isinstance(r.body, dict)]
+    if comments and "ovsdb-client backup" in comments[0]:
+        return "ovsdb-client backup"
+    if comments and "compacting" in comments[0]:
+        return "standalone (compacted)" if len(records) == 2 else "standalone (compacted + log)"
+    return "standalone (log)"
+
+
+def read_standalone(data: bytes, source: str, allow_truncated: bool = False) -> Snapshot:
+    warnings: list[str] = []
+    records = _collect(data, source, allow_truncated, warnings)
+    if not records:
+        raise InputError(source, "file holds no records")
+    schema = _schema_from(records[0].body, source, records[0])
+    info = SourceInfo(source, _describe_standalone(records), records=len(records),
+                      transactions=len(records) - 1, warnings=warnings)
+    snap = Snapshot(schema, info)
+    for i, rec in enumerate(records[1:], start=1):
+        try:
+            apply_txn(snap, rec.body)
+        except (TxnError, DatumError, TypeError, ValueError, AttributeError) as exc:
+            err = RecordError(source, rec.index, rec.offset,
+                              f"transaction cannot be applied: {exc}")
+            if not allow_truncated:
+                raise err from None
+            warnings.append(f"{err.problem}; stopped there after {i - 1} transaction(s)")
+            info.transactions = i - 1
+            break
+    return snap
+
+
+def read_clustered(data: bytes, source: str, allow_truncated: bool = False) -> Snapshot:
+    warnings: list[str] = []
+    records = _collect(data, source, allow_truncated, warnings)
+    header_rec = records[0]
+    header = header_rec.body
+    if not isinstance(header, dict) or "cluster_id" not in header:
+        raise RecordError(source, 0, 0, "first record is not a raft header")
+    if "prev_data" not in header:
+        if "remote_addresses" in header:
+            raise InputError(source, "clustered file of a server that never joined its "
+                             "cluster: it holds no data")
+        raise RecordError(source, 0, 0, "raft header has no prev_data snapshot")
+    prev = header["prev_data"]
+    if not isinstance(prev, list) or len(prev) != 2:
+        raise RecordError(source, 0, 0, "prev_data is not [schema, data]")
+    schema = _schema_from(prev[0], source, header_rec)
+    prev_index = int(header.get("prev_index", 0))
+    info = SourceInfo(source, "clustered", records=len(records), warnings=warnings)
+    snap = Snapshot(schema, info)
+    if prev[1]:
+        _txn_or_error(snap, prev[1], source, header_rec)
+
+    log: list[tuple[Record, Optional[list]]] = []
+    commit_index = prev_index
+    commit_recorded = False
+    truncations = 0
+    for rec in records[1:]:
+        body = rec.body
+        if not isinstance(body, dict):
+            raise RecordError(source, rec.index, rec.offset, "raft record is not an object")
+        if "index" in body:
+            idx = body["index"]
+            expected = prev_index + 1 + len(log)
+            if not isinstance(idx, int) or idx <= prev_index or idx > expected:
+                raise RecordError(source, rec.index, rec.offset,
+                                  f"raft entry index {idx} does not follow the log "
+                                  f"(expected {expected} or less, after {prev_index})")
+            if idx < expected:
+                del log[idx - prev_index - 1:]
+                truncations += 1
+            entry_data = body.get("data")
+            if entry_data is not None and (not isinstance(entry_data, list)
+                                           or len(entry_data) != 2):
+                raise RecordError(source, rec.index, rec.offset,
+                                  "raft entry data is not [schema, transaction]")
+            log.append((rec, entry_data))
+        elif "commit_index" in body:
+            commit_index = max(commit_index, int(body["commit_index"]))
+            commit_recorded = True
+
+    applied = beyond = 0
+    for pos, (rec, entry_data) in enumerate(log):
+        if entry_data is None:
+            continue
+        new_schema, txn = entry_data
+        if new_schema is not None:
+            schema = _schema_from(new_schema, source, rec)
+            if txn is not None:
+                snap.reset(schema)
+            else:
+                snap.convert(schema)
+        if txn is not None:
+            _txn_or_error(snap, txn, source, rec)
+        applied += 1
+        if prev_index + 1 + pos > commit_index:
+            beyond += 1
+
+    last_index = prev_index + len(log)
+    info.transactions = applied
+    info.clustered = {
+        "cluster_id": header.get("cluster_id"),
+        "server_id": header.get("server_id"),
+        "local_address": header.get("local_address"),
+        "snapshot_index": prev_index,
+        "last_index": last_index,
+        "commit_index": commit_index if commit_recorded else None,
+        "entries_applied": applied,
+        "entries_beyond_commit_index": beyond,
+        "log_truncations": truncations,
+    }
+    if beyond:
+        warnings.append(f"{beyond} applied entr{'y' if beyond == 1 else 'ies'} lie beyond the "
+                        f"last recorded commit index {commit_index} (committed cluster-wide "
+                        "but not yet recorded here, or never committed)")
+    return snap
+
+
+def read_ovsdb_file(data: bytes, source: str, allow_truncated: bool = False) -> Snapshot:
+    """Read a standalone or clustered file (chosen by the first record's magic)."""
+    magic = magic_of(data)
+    if magic == "CLUSTER":
+        return read_clustered(data, source, allow_truncated)
+    return read_standalone(data, source, allow_truncated)
