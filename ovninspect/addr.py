@@ -1,0 +1,100 @@
+"""Address parsing the way OVN reads NB columns (strict, fast; netaddr for network math)."""
+
+from __future__ import annotations
+
+import re
+import socket
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Optional
+
+import netaddr
+
+_MAC = re.compile(r"[0-9A-Fa-f]{1,2}(?::[0-9A-Fa-f]{1,2}){5}\Z")
+
+
+@dataclass(frozen=True)
+class IpPrefix:
+    """An address with an optional prefix length, e.g. ``10.0.0.1`` or ``10.0.0.0/24``."""
+
+    text: str
+    version: int          # 4 or 6
+    address: str          # the address part as written
+    plen: Optional[int]   # None when no "/N" was given
+
+    @property
+    def is_host(self) -> bool:
+        return self.plen is None or self.plen == (32 if self.version == 4 else 128)
+
+
+def parse_ip(text: object) -> Optional[IpPrefix]:
+    """Parse ``IP`` or ``IP/N`` (IPv4 or IPv6); None when it is not exactly one of them."""
+    if not isinstance(text, str) or not text or text != text.strip():
+        return None
+    addr, sep, plen_text = text.partition("/")
+    for version, family in ((4, socket.AF_INET), (6, socket.AF_INET6)):
+        try:
+            socket.inet_pton(family, addr)
+        except OSError:
+            continue
+        if not sep:
+            return IpPrefix(text, version, addr, None)
+        if not plen_text.isdigit() or int(plen_text) > (32 if version == 4 else 128):
+            return None
+        return IpPrefix(text, version, addr, int(plen_text))
+    return None
+
+
+def valid_mac(text: object) -> bool:
+    """Six colon-separated hex octets and nothing after them (lib/packets.c)."""
+    return isinstance(text, str) and _MAC.match(text) is not None
+
+
+@lru_cache(maxsize=65536)
+def network(text: str) -> Optional[netaddr.IPNetwork]:
+    """An LRP ``networks`` entry (``10.9.101.1/24``) as a network; None when unparsable."""
+    prefix = parse_ip(text)
+    if prefix is None:
+        return None
+    try:
+        return netaddr.IPNetwork(text if prefix.plen is not None else prefix.address)
+    except (netaddr.AddrFormatError, ValueError):
+        return None
+
+
+def in_network(ip: str, net_text: str) -> bool:
+    """True when address ``ip`` lies inside the network of ``net_text``."""
+    net = network(net_text)
+    prefix = parse_ip(ip)
+    if net is None or prefix is None or net.version != prefix.version:
+        return False
+    return netaddr.IPAddress(prefix.address) in net
+
+
+def same_address(a: str, b: str) -> bool:
+    """True when two address texts denote the same IP (``::1`` == ``0::1``)."""
+    pa, pb = parse_ip(a), parse_ip(b)
+    if pa is None or pb is None or pa.version != pb.version:
+        return False
+    family = socket.AF_INET if pa.version == 4 else socket.AF_INET6
+    return socket.inet_pton(family, pa.address) == socket.inet_pton(family, pb.address)
+
+
+def port_addresses(addresses: tuple) -> list[str]:
+    """IPs from LSP ``addresses`` entries like ``"0a:00:00:00:00:01 10.0.0.5 fd00::5"``."""
+    out = []
+    for entry in addresses:
+        for token in str(entry).split():
+            if parse_ip(token) is not None:
+                out.append(token.split("/")[0])
+    return out
+
+
+def port_macs(addresses: tuple) -> list[str]:
+    """MACs from LSP ``addresses`` entries (the first token when it is a MAC)."""
+    out = []
+    for entry in addresses:
+        tokens = str(entry).split()
+        if tokens and valid_mac(tokens[0]):
+            out.append(tokens[0].lower())
+    return out

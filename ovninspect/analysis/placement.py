@@ -1,0 +1,288 @@
+"""Where OVN handles each NAT: distributed, centralized or inactive (semantics §7 rules 1-16,
+23-25), with the deciding fact as a sentence.
+
+The verdict mirrors ovn-northd (checked against its logical flows in tests/test_oracle_*):
+distributed NATs are gated on ``is_chassis_resident(<logical_port>)``, centralized ones on
+``is_chassis_resident("cr-<dgp>")`` (or pinned to a gateway router's chassis), inactive ones
+get no NAT flows at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from ..addr import in_network, parse_ip, valid_mac
+from ..topology import Nat, Router, RouterPort, Topology, first_value, predicted_active
+
+DISTRIBUTED, CENTRALIZED, INACTIVE = "distributed", "centralized", "inactive"
+MODES = (DISTRIBUTED, CENTRALIZED, INACTIVE)
+
+
+@dataclass
+class NatVerdict:
+    """The placement of one NAT row and why."""
+
+    nat: Nat
+    mode: str
+    reason: str
+    rules: tuple[int, ...]
+    gateway_port: Optional[RouterPort] = None
+    chassis: Optional[str] = None
+    chassis_source: Optional[str] = None   # sb | nb-status | predicted | requested-chassis |
+    #                                        gateway-router
+    cause: Optional[str] = None            # inactive: router-disabled | not-applied | invalid
+    flags: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def router(self) -> str:
+        return self.nat.router
+
+    def to_dict(self, topo: Optional[Topology] = None) -> dict[str, Any]:
+        """The JSON contract of ``ovninspect nat`` (design.md) plus extra keys."""
+        nat = self.nat
+        out: dict[str, Any] = {
+            "router": nat.router, "uuid": nat.uuid, "type": nat.type,
+            "external_ip": nat.external_ip, "logical_ip": nat.logical_ip,
+            "logical_port": nat.logical_port, "external_mac": nat.external_mac,
+            "mode": self.mode,
+            "gateway_port": self.gateway_port.name if self.gateway_port else None,
+            "chassis": self.chassis, "reason": self.reason,
+            "router_uuid": nat.router_uuid, "chassis_source": self.chassis_source,
+            "cause": self.cause, "rules": list(self.rules), "flags": list(self.flags),
+        }
+        if topo is not None and topo.has_sb:
+            out["chassis_hostname"] = topo.hostname(self.chassis)
+        if self.notes:
+            out["notes"] = list(self.notes)
+        return out
+
+
+@dataclass
+class _RouterFacts:
+    """Per-router facts computed once for all its NATs."""
+
+    router: Router
+    centralize_all: dict[str, str]  # DGP uuid -> reason, where rule 13 applies
+
+
+def _rule13(topo: Topology, router: Router) -> dict[str, str]:
+    """DGPs whose peer switch gets its own chassisredirect port (rule 13)."""
+    v = topo.version
+    if len(router.dgps) != 1:
+        return {}
+    dgp = router.dgps[0]
+    if v.at_least(25, 3):
+        needs_option = False
+    elif v.at_least(24, 3, 6) and not v.at_least(24, 10):
+        needs_option = True
+    else:
+        return {}
+    if needs_option and dgp.options.get("centralize_routing", "").lower() != "true":
+        return {}
+    peer = topo.peer_switch_port(dgp)
+    if peer is None or peer.switch_uuid is None or topo.localnets(peer.switch_uuid):
+        return {}
+    why = (f"DGP {dgp.name}'s peer switch {peer.switch} has no localnet port, so OVN "
+           f"{'>= 25.03' if not needs_option else '24.03.6-24.09 with centralize_routing'} "
+           "centralizes all its routing and NAT on the gateway")
+    return {dgp.uuid: why}
+
+
+def _facts(topo: Topology, cache: dict[str, _RouterFacts], router: Router) -> _RouterFacts:
+    facts = cache.get(router.uuid)
+    if facts is None:
+        facts = _RouterFacts(router, _rule13(topo, router))
+        cache[router.uuid] = facts
+    return facts
+
+
+def _inactive(nat: Nat, cause: str, reason: str, rules: tuple[int, ...],
+              flags: Optional[list[str]] = None) -> NatVerdict:
+    return NatVerdict(nat, INACTIVE, reason, rules, cause=cause, flags=flags or [])
+
+
+def _validity(topo: Topology, router: Router, nat: Nat) -> Optional[NatVerdict]:
+    """Rules 6-9: reasons northd rejects the row itself (§1.3 order)."""
+    v = topo.version
+    ext = parse_ip(nat.external_ip)
+    if ext is None:
+        return _inactive(nat, "invalid", f"external_ip {nat.external_ip!r} is not one IPv4 or "
+                         "IPv6 address: northd drops this NAT", (6,))
+    if nat.external_mac is not None and not valid_mac(nat.external_mac):
+        mac_checked = v.at_least(25, 3) or (
+            nat.type == "dnat_and_snat" and nat.logical_port is not None and bool(router.dgps))
+        if mac_checked:
+            return _inactive(nat, "invalid", f"external_mac {nat.external_mac!r} is not a MAC: "
+                             "northd drops this NAT", (9,))
+    if v.at_least(20, 9) and nat.allowed_ext_ips and nat.exempted_ext_ips:
+        return _inactive(nat, "invalid", "both allowed_ext_ips and exempted_ext_ips are set: "
+                         "northd drops this NAT", (7,))
+    logical = parse_ip(nat.logical_ip)
+    if logical is None:
+        return _inactive(nat, "invalid", f"logical_ip {nat.logical_ip!r} is not an IP address "
+                         "or network: northd drops this NAT", (8,))
+    if logical.version != ext.version:
+        return _inactive(nat, "invalid", f"logical_ip {nat.logical_ip} is IPv{logical.version} "
+                         f"but external_ip {nat.external_ip} is IPv{ext.version}: northd drops "
+                         "this NAT", (8,))
+    if nat.type != "snat" and not logical.is_host:
+        return _inactive(nat, "invalid", f"logical_ip {nat.logical_ip} is a network; a "
+                         f"{nat.type} needs a single address: northd drops this NAT", (8,))
+    return None
+
+
+def _choose_dgp(topo: Topology, router: Router, nat: Nat
+                ) -> tuple[Optional[RouterPort], Optional[NatVerdict], list[str]]:
+    """Rules 10-11: the NAT's DGP, or an invalid verdict."""
+    flags: list[str] = []
+    if nat.gateway_port_uuid:
+        port = topo.router_ports.get(nat.gateway_port_uuid)
+        if port is None or port.router_uuid != router.uuid:
+            owner = f" of router {port.router}" if port is not None else ""
+            name = port.name if port is not None else nat.gateway_port_uuid
+            return None, _inactive(nat, "invalid", f"gateway_port {name}{owner} is not a port of "
+                                   f"router {router.name}: northd drops this NAT", (10,)), flags
+        if not port.is_dgp:
+            return None, _inactive(nat, "invalid", f"gateway_port {port.name} is not a "
+                                   "distributed gateway port: northd drops this NAT", (10,)), flags
+        return port, None, flags
+    if len(router.dgps) == 1:
+        dgp = router.dgps[0]
+        if not any(in_network(nat.external_ip, n) for n in dgp.networks):
+            flags.append("off-link")
+        return dgp, None, flags
+    matching = [d for d in router.dgps
+                if any(in_network(nat.external_ip, n) for n in d.networks)]
+    if not matching:
+        names = ", ".join(d.name for d in router.dgps)
+        return None, _inactive(nat, "invalid", f"router has {len(router.dgps)} DGPs ({names}), "
+                               f"{nat.external_ip} is in none of their subnets and gateway_port "
+                               "is not set: northd drops this NAT", (11,)), flags
+    if len(matching) > 1:
+        flags.append("ambiguous-gateway-port")
+    return matching[0], None, flags
+
+
+def _where_centralized(topo: Topology, dgp: RouterPort) -> tuple[Optional[str], Optional[str]]:
+    observed, source = topo.observed_active(dgp)
+    if observed:
+        return observed, source
+    registered = set(topo.chassis) if topo.has_sb else None
+    member = predicted_active(dgp, frozenset(), registered)
+    return (member.chassis, "predicted") if member else (None, None)
+
+
+def _where_distributed(topo: Topology, nat: Nat, verdict: NatVerdict) -> None:
+    port_name = nat.logical_port or ""
+    if topo.has_sb:
+        binding = topo.binding(port_name)
+        if binding is not None and binding.chassis:
+            verdict.chassis, verdict.chassis_source = binding.chassis, "sb"
+        elif binding is None:
+            verdict.notes.append(f"no SB port binding for {port_name!r}")
+        else:
+            verdict.notes.append(f"{port_name} is not bound to any chassis in SB")
+        return
+    lsp = topo.lsp(port_name)
+    requested = first_value(lsp.options.get("requested-chassis")) if lsp else None
+    if requested:
+        verdict.chassis, verdict.chassis_source = requested, "requested-chassis"
+        verdict.notes.append("chassis inferred from the port's options:requested-chassis "
+                             "(no SB given)")
+
+
+def classify(topo: Topology, nat: Nat, cache: Optional[dict] = None) -> NatVerdict:
+    """The placement of one NAT (rules 1-16, 23-25)."""
+    cache = {} if cache is None else cache
+    router = topo.router_of(nat)
+    facts = _facts(topo, cache, router)
+    v = topo.version
+
+    if router.disabled:
+        return _inactive(nat, "router-disabled", f"router {router.name} has enabled=false: it "
+                         "drops all traffic, NAT included", (4,))
+    if not router.is_gateway_router and not router.dgps:
+        extra = "; ".join(f"{p.name}: {p.not_dgp_reason}" for p in router.ports
+                          if p.not_dgp_reason)
+        return _inactive(nat, "not-applied", f"router {router.name} is neither a gateway router "
+                         "nor has a distributed gateway port: northd builds no NAT flows"
+                         + (f" ({extra})" if extra else ""), (4,))
+    if len(router.dgps) > 1 and v.between((21, 9, 0), (22, 3)):
+        return _inactive(nat, "not-applied", f"router {router.name} has {len(router.dgps)} DGPs: "
+                         f"OVN {v.release[0]}.{v.release[1]:02d} applies no NAT on such routers",
+                         (5,))
+    invalid = _validity(topo, router, nat)
+    if invalid is not None:
+        return invalid
+
+    if router.is_gateway_router:
+        if nat.gateway_port_uuid:
+            return _inactive(nat, "invalid", f"gateway_port is set but {router.name} is a gateway "
+                             "router, which has no DGPs: northd drops this NAT", (10,))
+        chassis = router.gr_chassis or None
+        verdict = NatVerdict(nat, CENTRALIZED, f"gateway router: handled on its chassis "
+                             f"{chassis or '(empty options:chassis)'}, with no failover", (2,),
+                             chassis=chassis, chassis_source="gateway-router")
+        return verdict
+
+    dgp, invalid, flags = _choose_dgp(topo, router, nat)
+    if invalid is not None:
+        return invalid
+    assert dgp is not None
+    if nat.type == "dnat_and_snat":
+        verdict = _classify_fip(topo, nat, dgp, facts)
+    else:
+        verdict = NatVerdict(nat, CENTRALIZED, f"{nat.type} is never distributed: handled on "
+                             f"the active gateway of DGP {dgp.name}", (14,), gateway_port=dgp)
+        if (nat.type == "dnat" and nat.logical_port is not None
+                and nat.external_mac is not None and valid_mac(nat.external_mac)):
+            verdict.flags.append("dnat-blackhole")
+            verdict.rules = (14, 16)
+            verdict.reason += (f"; but with logical_port and external_mac set, ARP for "
+                               f"{nat.external_ip} is answered from {nat.logical_port}'s chassis "
+                               "while DNAT runs only on the gateway: inbound traffic is "
+                               "black-holed")
+    verdict.flags[:0] = flags
+    if "ambiguous-gateway-port" in flags:
+        verdict.notes.append(f"{nat.external_ip} is in the subnets of several DGPs; northd's "
+                             "choice depends on its internal order (set gateway_port)")
+    if verdict.mode == DISTRIBUTED:
+        _where_distributed(topo, nat, verdict)
+    else:
+        verdict.chassis, verdict.chassis_source = _where_centralized(topo, dgp)
+    return verdict
+
+
+def _classify_fip(topo: Topology, nat: Nat, dgp: RouterPort, facts: _RouterFacts) -> NatVerdict:
+    """dnat_and_snat on a DGP router: rules 12-13."""
+    missing = [c for c, val in (("logical_port", nat.logical_port),
+                                ("external_mac", nat.external_mac)) if val is None]
+    if missing:
+        what = " and ".join(missing)
+        return NatVerdict(nat, CENTRALIZED, f"{what} {'is' if len(missing) == 1 else 'are'} not "
+                          f"set, so the FIP is centralized on DGP {dgp.name}", (12,),
+                          gateway_port=dgp)
+    exception = facts.centralize_all.get(dgp.uuid)
+    if exception:
+        return NatVerdict(nat, CENTRALIZED, exception, (12, 13), gateway_port=dgp)
+    verdict = NatVerdict(nat, DISTRIBUTED, f"logical_port {nat.logical_port} and external_mac "
+                         f"{nat.external_mac} set on a router with DGP {dgp.name}: translated on "
+                         "the port's chassis", (12,), gateway_port=dgp)
+    if nat.logical_port == "":
+        verdict.flags.append("empty-logical-port")
+        verdict.reason = (f"logical_port is an empty string and external_mac is set on a router "
+                          f"with DGP {dgp.name}: distributed, but resident on no chassis")
+    elif topo.lsp(nat.logical_port) is None:
+        verdict.flags.append("logical-port-missing")
+        verdict.notes.append(f"no logical switch port named {nat.logical_port}: nothing answers "
+                             "for this FIP")
+    return verdict
+
+
+def classify_all(topo: Topology, routers: Optional[list[Router]] = None) -> list[NatVerdict]:
+    """Verdicts for every NAT (of ``routers`` when given), in router then NAT order."""
+    cache: dict[str, _RouterFacts] = {}
+    chosen = routers if routers is not None else list(topo.iter_routers())
+    return [classify(topo, nat, cache) for router in chosen for nat in router.nats]

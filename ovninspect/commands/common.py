@@ -1,0 +1,167 @@
+"""What every command shares: ovn-nbctl-style options, loading, output and error handling."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Optional, TypeVar
+
+import typer
+
+from ..errors import InputError, UsageError
+from ..render import FORMATS, Report, render
+from ..snapshot import Snapshot
+from ..sources import LoadOptions, is_remote, open_snapshot, require
+from ..topology import NB_LIVE_TABLES, NB_NEEDS, SB_LIVE_TABLES, Topology
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+DB = typer.Option(None, "--db", envvar="OVN_NB_DB", show_envvar=True, metavar="SOURCE",
+                  help="NB source: a .db file (standalone or clustered, gzip ok), an "
+                       "ovsdb-client backup or dump -f json, an ovn-nbctl --format=json list "
+                       "output, a sosreport/must-gather folder, or unix:/tcp:/ssl: remote(s).")
+SB = typer.Option(None, "--sb", envvar="OVN_SB_DB", show_envvar=True, metavar="SOURCE",
+                  help="Optional SB source (same forms): adds port bindings, chassis hostnames "
+                       "and bridge mappings.")
+FORMAT = typer.Option("table", "--format", "-f", metavar="table|json|csv",
+                      help="Output format: table for people, json/csv for scripts.")
+PRIVATE_KEY = typer.Option(None, "--private-key", "-p", metavar="FILE",
+                           help="SSL private key (ssl: remotes), as ovn-nbctl -p.")
+CERTIFICATE = typer.Option(None, "--certificate", "-c", metavar="FILE",
+                           help="SSL certificate (ssl: remotes), as ovn-nbctl -c.")
+CA_CERT = typer.Option(None, "--ca-cert", "-C", metavar="FILE",
+                       help="SSL CA certificate (ssl: remotes), as ovn-nbctl -C.")
+TIMEOUT = typer.Option(30.0, "--timeout", "-t", metavar="SECS",
+                       help="Give up on a live server after this many seconds.")
+ALLOW_TRUNCATED = typer.Option(False, "--allow-truncated",
+                               help="Read the valid prefix of a file whose tail is truncated or "
+                                    "corrupt (what ovsdb-server does), with a warning.")
+OVN_VERSION = typer.Option(None, "--ovn-version", metavar="X.Y[.Z]",
+                           help="Apply this OVN release's rules instead of the one detected "
+                                "from NB_Global.options:northd_internal_version or the schema.")
+ROUTER = typer.Option(None, "--router", "-r", metavar="ROUTER",
+                      help="Only this logical router (name or UUID).")
+WIDE = typer.Option(False, "--wide", "-w", help="Table: show every column.")
+
+
+@dataclass
+class Inputs:
+    """The resolved command-line inputs every command takes."""
+
+    db: Optional[str]
+    sb: Optional[str] = None
+    fmt: str = "table"
+    private_key: Optional[str] = None
+    certificate: Optional[str] = None
+    ca_cert: Optional[str] = None
+    timeout: float = 30.0
+    allow_truncated: bool = False
+    ovn_version: Optional[str] = None
+
+    def options(self, tables: Optional[dict] = None) -> LoadOptions:
+        return LoadOptions(self.allow_truncated, self.private_key, self.certificate,
+                           self.ca_cert, self.timeout, tables)
+
+
+def fail(message: str, code: int = 2) -> None:
+    """Print one line on stderr and exit."""
+    typer.echo(f"ovninspect: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def handle_errors(func: F) -> F:
+    """Turn input and usage errors into one stderr line and exit code 2."""
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (InputError, UsageError) as exc:
+            fail(str(exc))
+        except BrokenPipeError:
+            sys.stderr.close()
+            raise typer.Exit(0) from None
+        except KeyboardInterrupt:
+            fail("interrupted", 130)
+    return wrapper  # type: ignore[return-value]
+
+
+def check_format(fmt: str) -> str:
+    if fmt not in FORMATS:
+        raise UsageError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    return fmt
+
+
+class Progress:
+    """Stage messages on stderr for big loads, only when stderr is a terminal."""
+
+    def __init__(self, label: str, enabled: bool) -> None:
+        self.label = label
+        self.enabled = enabled and sys.stderr.isatty()
+        self.start = time.monotonic()
+
+    def stage(self, text: str) -> None:
+        if self.enabled:
+            sys.stderr.write(f"\r\033[K{self.label}: {text} "
+                             f"({time.monotonic() - self.start:.1f} s)")
+            sys.stderr.flush()
+
+    def done(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+
+
+def _is_big(spec: str) -> bool:
+    if is_remote(spec):
+        return True
+    try:
+        path = Path(spec)
+        return path.is_dir() or path.stat().st_size > 8 << 20
+    except OSError:
+        return False
+
+
+def load_snapshot(spec: Optional[str], role: str, inputs: Inputs,
+                  tables: Optional[dict] = None) -> Snapshot:
+    if not spec:
+        flag, env = ("--db", "OVN_NB_DB") if role == "nb" else ("--sb", "OVN_SB_DB")
+        raise UsageError(f"no {role.upper()} source: give {flag} (or set {env})")
+    progress = Progress(f"reading {spec}", _is_big(spec))
+    progress.stage("loading")
+    try:
+        return open_snapshot(spec, role, inputs.options(tables))
+    finally:
+        progress.done()
+
+
+def load_topology(inputs: Inputs) -> Topology:
+    """NB (+ SB) snapshot(s) -> Topology, with notes and warnings shown on stderr."""
+    nb = load_snapshot(inputs.db, "nb", inputs, NB_LIVE_TABLES)
+    require(nb, NB_NEEDS)
+    sb = load_snapshot(inputs.sb, "sb", inputs, SB_LIVE_TABLES) if inputs.sb else None
+    if sb is not None:
+        require(sb, {"Chassis": ["name"], "Port_Binding": ["logical_port", "chassis"]})
+    for snap in (nb, sb):
+        if snap is not None:
+            for line in snap.info.warnings:
+                typer.echo(f"ovninspect: warning: {snap.info.source}: {line}", err=True)
+    try:
+        return Topology(nb, sb, inputs.ovn_version)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def use_color() -> bool:
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def emit(report: Report, fmt: str, wide: bool = False) -> None:
+    """Print the report; in table mode notes go to stderr after it."""
+    typer.echo(render(report, fmt, wide=wide, color=use_color() and fmt == "table"))
+    if fmt == "table":
+        for note in report.notes:
+            typer.echo(f"note: {note}", err=True)

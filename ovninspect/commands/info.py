@@ -1,0 +1,62 @@
+"""``ovninspect info``: what a source is and what it holds."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import typer
+
+from ..ovn_version import resolve
+from ..render import Column, Report
+from ..snapshot import Snapshot
+from . import common
+
+
+def info_report(snap: Snapshot) -> Report:
+    """Format, schema, versions, records, raft details and row counts of one snapshot."""
+    info = snap.info
+    version = resolve(snap) if snap.name == "OVN_Northbound" else None
+    facts: dict[str, Any] = {
+        "source": info.source, "format": info.format, "schema_name": snap.name,
+        "schema_version": snap.version or None,
+        "northd_internal_version": snap.northd_internal_version(),
+        "ovn_rules": version.label() if version else None,
+        "records": info.records, "transactions": info.transactions,
+        "clustered": info.clustered or None, "warnings": info.warnings, "notes": info.notes,
+    }
+    rows = [{"table": t, "rows": n} for t, n in snap.row_counts().items()]
+    summary = [f"{k}: {v}" for k, v in facts.items()
+               if v not in (None, [], {}) and k not in ("clustered", "warnings", "notes")]
+    for k, v in (info.clustered or {}).items():
+        summary.append(f"raft {k}: {v if v is not None else '-'}")
+    summary += [f"warning: {w}" for w in info.warnings] + [f"note: {n}" for n in info.notes]
+    return Report("tables", rows, [Column("table", "TABLE"), Column("rows", "ROWS")],
+                  extra=facts, summary=summary)
+
+
+@common.handle_errors
+def info(
+    db: Optional[str] = common.DB,
+    sb: bool = typer.Option(False, "--sb-role", help="Read the source as a Southbound DB."),
+    fmt: str = common.FORMAT,
+    private_key: Optional[str] = common.PRIVATE_KEY,
+    certificate: Optional[str] = common.CERTIFICATE,
+    ca_cert: Optional[str] = common.CA_CERT,
+    timeout: float = common.TIMEOUT,
+    allow_truncated: bool = common.ALLOW_TRUNCATED,
+) -> None:
+    """Show what a source is: format, schema, OVN version, raft state, rows per table.
+
+    Examples:
+
+      ovninspect info --db ovnnb_db.db
+
+      ovninspect info --db must-gather.local/ --format json
+
+      ovninspect info --db unix:/var/run/ovn/ovnsb_db.sock --sb-role
+    """
+    common.check_format(fmt)
+    inputs = common.Inputs(db, None, fmt, private_key, certificate, ca_cert, timeout,
+                           allow_truncated)
+    snap = common.load_snapshot(db, "sb" if sb else "nb", inputs)
+    common.emit(info_report(snap), fmt)

@@ -1,0 +1,525 @@
+"""OVN objects built once from an NB Snapshot (and an optional SB): no I/O, no verdicts.
+
+Routers with their ports, distributed gateway ports (DGPs) and gateway members, gateway
+routers, NATs with their owning router, load balancers, switches and ports, and from SB the
+chassis (names, hostnames, bridge mappings) and port bindings.  Switch ports are looked up
+lazily: a large NB has 100k of them and most analyses need only a few.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Optional
+
+from .addr import parse_ip, valid_mac
+from .ovn_version import OvnVersion, resolve
+from .snapshot import Row, Snapshot
+
+# What the analyses read: used to check old schemas and to limit live reads.
+NB_NEEDS: dict[str, list[str]] = {
+    "Logical_Router": ["name", "ports", "nat", "options"],
+    "Logical_Router_Port": ["name", "mac", "networks"],
+    "NAT": ["type", "external_ip", "logical_ip"],
+}
+NB_LIVE_TABLES: dict[str, Optional[list[str]]] = {
+    "NB_Global": ["options", "external_ids"],
+    "Logical_Router": None, "Logical_Router_Port": None, "NAT": None,
+    "Gateway_Chassis": None, "HA_Chassis_Group": None, "HA_Chassis": None,
+    "Logical_Switch": ["name", "ports", "external_ids", "other_config", "load_balancer"],
+    "Logical_Switch_Port": ["name", "type", "options", "addresses", "external_ids", "up",
+                            "dynamic_addresses", "tag", "peer"],
+    "Load_Balancer": None, "Load_Balancer_Group": None,
+    "Logical_Router_Static_Route": None, "Logical_Router_Policy": None,
+    "Address_Set": ["name"],
+}
+SB_LIVE_TABLES: dict[str, Optional[list[str]]] = {
+    "Chassis": ["name", "hostname", "external_ids", "other_config"],
+    "Port_Binding": ["logical_port", "type", "chassis", "options", "up", "ha_chassis_group"],
+    "HA_Chassis_Group": None, "HA_Chassis": None,
+}
+
+
+@dataclass(frozen=True)
+class GatewayMember:
+    """One chassis that may host a gateway port, with its priority."""
+
+    chassis: str
+    priority: int
+    row: Optional[str] = None   # Gateway_Chassis name, when from gateway_chassis
+
+
+@dataclass
+class RouterPort:
+    uuid: str
+    name: str
+    router_uuid: str
+    router: str
+    mac: str
+    networks: tuple[str, ...]
+    options: dict[str, str]
+    external_ids: dict[str, str]
+    status: dict[str, str]
+    peer: Optional[str]
+    gateway_chassis: list[GatewayMember] = field(default_factory=list)
+    ha_group: Optional[str] = None              # HA_Chassis_Group name
+    ha_members: list[GatewayMember] = field(default_factory=list)
+    has_ha_group: bool = False
+    is_dgp: bool = False
+    not_dgp_reason: Optional[str] = None        # when it has gateway config but is not a DGP
+
+    @property
+    def usable(self) -> bool:
+        """``mac`` parses and ``networks`` gives at least one IP (rule 3)."""
+        return valid_mac(self.mac) and any(parse_ip(n) for n in self.networks)
+
+    @property
+    def has_gateway_config(self) -> bool:
+        return self.has_ha_group or bool(self.gateway_chassis)
+
+    @property
+    def gateway_source(self) -> Optional[str]:
+        """Where the effective member list comes from (rule 17)."""
+        if self.has_ha_group:
+            return "ha_chassis_group"
+        if self.gateway_chassis:
+            return "gateway_chassis"
+        if self.options.get("redirect-chassis"):
+            return "redirect-chassis"
+        return None
+
+    @property
+    def members(self) -> list[GatewayMember]:
+        """Effective gateway members, highest priority first, ties to the greater name."""
+        source = self.gateway_source
+        if source == "ha_chassis_group":
+            chosen = self.ha_members
+        elif source == "gateway_chassis":
+            chosen = self.gateway_chassis
+        elif source == "redirect-chassis":
+            chosen = [GatewayMember(self.options["redirect-chassis"], 0)]
+        else:
+            chosen = []
+        return sorted(chosen, key=lambda m: (m.priority, m.chassis), reverse=True)
+
+    @property
+    def cr_name(self) -> str:
+        return f"cr-{self.name}"
+
+    @property
+    def ips(self) -> list[str]:
+        return [n.split("/")[0] for n in self.networks if parse_ip(n)]
+
+
+@dataclass
+class Nat:
+    uuid: str
+    router_uuid: str
+    router: str
+    type: str
+    external_ip: str
+    logical_ip: str
+    logical_port: Optional[str]
+    external_mac: Optional[str]
+    gateway_port_uuid: Optional[str]
+    options: dict[str, str]
+    external_ids: dict[str, str]
+    allowed_ext_ips: Optional[str]
+    exempted_ext_ips: Optional[str]
+    external_port_range: str = ""
+    match: str = ""
+    priority: int = 0
+
+
+@dataclass
+class LoadBalancer:
+    uuid: str
+    name: str
+    vips: dict[str, str]
+    protocol: Optional[str]
+    options: dict[str, str]
+    external_ids: dict[str, str]
+
+    def vip_ips(self) -> list[str]:
+        """VIP addresses without ports: ``10.0.0.1:80`` and ``[fd00::1]:80`` -> the IP."""
+        out = []
+        for vip in self.vips:
+            if vip.startswith("["):
+                out.append(vip[1:vip.index("]")] if "]" in vip else vip)
+            elif vip.count(":") == 1:
+                out.append(vip.split(":")[0])
+            else:
+                out.append(vip)
+        return out
+
+
+@dataclass
+class Router:
+    uuid: str
+    name: str
+    enabled: Optional[bool]
+    options: dict[str, str]
+    external_ids: dict[str, str]
+    ports: list[RouterPort]
+    nats: list[Nat]
+    load_balancers: list[LoadBalancer]
+    static_route_uuids: tuple[str, ...]
+    policy_uuids: tuple[str, ...]
+    dgps: list[RouterPort] = field(default_factory=list)
+
+    @property
+    def is_gateway_router(self) -> bool:
+        """``options`` has the key ``chassis``, even with an empty value (rule 2)."""
+        return "chassis" in self.options
+
+    @property
+    def gr_chassis(self) -> Optional[str]:
+        return self.options.get("chassis") if self.is_gateway_router else None
+
+    @property
+    def disabled(self) -> bool:
+        return self.enabled is False
+
+    def port(self, name_or_uuid: str) -> Optional[RouterPort]:
+        for port in self.ports:
+            if name_or_uuid in (port.name, port.uuid):
+                return port
+        return None
+
+
+@dataclass
+class SwitchPort:
+    uuid: str
+    name: str
+    type: str
+    addresses: tuple[str, ...]
+    options: dict[str, str]
+    external_ids: dict[str, str]
+    up: Optional[bool]
+    switch: Optional[str]        # switch name
+    switch_uuid: Optional[str]
+
+
+@dataclass
+class Chassis:
+    name: str
+    hostname: str
+    bridge_mappings: dict[str, str]
+    other_config: dict[str, str]
+
+
+@dataclass
+class Binding:
+    logical_port: str
+    type: str
+    chassis: Optional[str]       # chassis name (system-id)
+
+
+def parse_bridge_mappings(text: str) -> dict[str, str]:
+    """``physnet1:br-ex,physnet2:br-eth1`` -> {physnet1: br-ex, ...}."""
+    out = {}
+    for item in (text or "").split(","):
+        net, sep, bridge = item.strip().partition(":")
+        if sep and net:
+            out[net] = bridge
+    return out
+
+
+class Topology:
+    """The OVN vocabulary for one NB (+ optional SB) snapshot."""
+
+    def __init__(self, nb: Snapshot, sb: Optional[Snapshot] = None,
+                 ovn_version: Optional[str] = None) -> None:
+        self.nb = nb
+        self.sb = sb
+        self.version: OvnVersion = resolve(nb, ovn_version)
+        self.routers: dict[str, Router] = {}
+        self.router_ports: dict[str, RouterPort] = {}
+        self.nats: list[Nat] = []
+        self.load_balancers: dict[str, LoadBalancer] = {}
+        self._lsp_by_name: Optional[dict[str, str]] = None
+        self._switch_of_port: Optional[dict[str, str]] = None
+        self._router_lsp: Optional[dict[str, str]] = None
+        self._localnets: dict[str, list[SwitchPort]] = {}
+        self.chassis: dict[str, Chassis] = {}
+        self.hostnames: dict[str, str] = {}
+        self._bindings: Optional[dict[str, Binding]] = None
+        self._build_routers()
+        if sb is not None:
+            self._build_chassis()
+
+    # -- NB -----------------------------------------------------------------------------
+    def _members(self, uuids: tuple[str, ...], table: str) -> list[GatewayMember]:
+        tbl = self.nb.table(table)
+        out = []
+        for uuid in uuids:
+            row = tbl.get(uuid)
+            if row is not None:
+                name = row.get("name") if table == "Gateway_Chassis" else None
+                out.append(GatewayMember(row["chassis_name"], int(row["priority"]), name))
+        return out
+
+    def _router_port(self, row: Row, router: Row) -> RouterPort:
+        port = RouterPort(
+            uuid=row.uuid, name=row["name"], router_uuid=router.uuid, router=router["name"],
+            mac=row["mac"], networks=tuple(row["networks"]), options=row.get("options", {}),
+            external_ids=row.get("external_ids", {}), status=row.get("status", {}) or {},
+            peer=row.get("peer"),
+        )
+        port.gateway_chassis = self._members(row.get("gateway_chassis", ()), "Gateway_Chassis")
+        group_uuid = row.get("ha_chassis_group")
+        if group_uuid:
+            port.has_ha_group = True
+            group = self.nb.table("HA_Chassis_Group").get(group_uuid)
+            if group is not None:
+                port.ha_group = group["name"]
+                port.ha_members = self._members(group["ha_chassis"], "HA_Chassis")
+        return port
+
+    def _nat(self, row: Row, router: Row) -> Nat:
+        return Nat(
+            uuid=row.uuid, router_uuid=router.uuid, router=router["name"], type=row["type"],
+            external_ip=row["external_ip"], logical_ip=row["logical_ip"],
+            logical_port=row.get("logical_port"), external_mac=row.get("external_mac"),
+            gateway_port_uuid=row.get("gateway_port"), options=row.get("options", {}),
+            external_ids=row.get("external_ids", {}),
+            allowed_ext_ips=row.get("allowed_ext_ips"),
+            exempted_ext_ips=row.get("exempted_ext_ips"),
+            external_port_range=row.get("external_port_range", ""),
+            match=row.get("match", ""), priority=int(row.get("priority", 0) or 0),
+        )
+
+    def _build_routers(self) -> None:
+        lrps = self.nb.table("Logical_Router_Port")
+        nats = self.nb.table("NAT")
+        lbs = self.nb.table("Load_Balancer")
+        lb_groups = self.nb.table("Load_Balancer_Group")
+        for row in self.nb.table("Logical_Router"):
+            ports = []
+            for uuid in sorted(row["ports"]):  # northd walks the set in UUID order
+                prow = lrps.get(uuid)
+                if prow is not None:
+                    port = self._router_port(prow, row)
+                    ports.append(port)
+                    self.router_ports[port.uuid] = port
+            lb_uuids = list(row.get("load_balancer", ()))
+            for group_uuid in row.get("load_balancer_group", ()):
+                group = lb_groups.get(group_uuid)
+                if group is not None:
+                    lb_uuids.extend(group["load_balancer"])
+            router_lbs = [self._load_balancer(lbs.get(u)) for u in dict.fromkeys(lb_uuids)
+                          if lbs.get(u) is not None]
+            router = Router(
+                uuid=row.uuid, name=row["name"], enabled=row.get("enabled"),
+                options=row.get("options", {}), external_ids=row.get("external_ids", {}),
+                ports=ports, nats=[], load_balancers=router_lbs,
+                static_route_uuids=tuple(row.get("static_routes", ())),
+                policy_uuids=tuple(row.get("policies", ())),
+            )
+            for uuid in row["nat"]:
+                nrow = nats.get(uuid)
+                if nrow is not None:
+                    nat = self._nat(nrow, row)
+                    router.nats.append(nat)
+                    self.nats.append(nat)
+            router.dgps = self._dgps(router)
+            self.routers[router.uuid] = router
+
+    def _load_balancer(self, row: Row) -> LoadBalancer:
+        lb = self.load_balancers.get(row.uuid)
+        if lb is None:
+            lb = LoadBalancer(row.uuid, row.get("name", ""), row["vips"], row.get("protocol"),
+                              row.get("options", {}), row.get("external_ids", {}))
+            self.load_balancers[row.uuid] = lb
+        return lb
+
+    def _dgps(self, router: Router) -> list[RouterPort]:
+        """The router's DGPs under the applicable release (rule 3)."""
+        v = self.version
+        old_redirect = not v.at_least(20, 12)
+        dgps = []
+        for port in router.ports:
+            configured = port.has_gateway_config or (
+                old_redirect and bool(port.options.get("redirect-chassis")))
+            if not configured:
+                if port.options.get("redirect-chassis"):
+                    port.not_dgp_reason = ("options:redirect-chassis is ignored since OVN "
+                                           "20.12; set gateway_chassis or ha_chassis_group")
+                continue
+            if router.is_gateway_router:
+                port.not_dgp_reason = "a gateway router cannot have distributed gateway ports"
+                continue
+            if not port.usable:
+                port.not_dgp_reason = "its mac or networks do not parse, so northd skips it"
+                continue
+            if dgps and not v.at_least(21, 9):
+                port.not_dgp_reason = (f"OVN before 21.09 allows one DGP per router; "
+                                       f"{dgps[0].name} is the one")
+                continue
+            port.is_dgp = True
+            dgps.append(port)
+        return dgps
+
+    # -- lookups --------------------------------------------------------------------------
+    def iter_routers(self) -> Iterator[Router]:
+        return iter(self.routers.values())
+
+    def find_routers(self, name_or_uuid: str) -> list[Router]:
+        """Routers whose name or UUID (or UUID prefix of 4+ chars) matches."""
+        exact = [r for r in self.routers.values() if name_or_uuid in (r.name, r.uuid)]
+        if exact:
+            return exact
+        if len(name_or_uuid) >= 4:
+            return [r for r in self.routers.values() if r.uuid.startswith(name_or_uuid)]
+        return []
+
+    def router_of(self, nat: Nat) -> Router:
+        return self.routers[nat.router_uuid]
+
+    def _index_switches(self) -> None:
+        owner: dict[str, str] = {}
+        for sw in self.nb.table("Logical_Switch"):
+            for uuid in sw["ports"]:
+                owner[uuid] = sw.uuid
+        self._switch_of_port = owner
+
+    def _switch_port(self, row: Row) -> SwitchPort:
+        if self._switch_of_port is None:
+            self._index_switches()
+        assert self._switch_of_port is not None
+        sw_uuid = self._switch_of_port.get(row.uuid)
+        sw = self.nb.table("Logical_Switch").get(sw_uuid) if sw_uuid else None
+        return SwitchPort(row.uuid, row["name"], row.get("type", ""),
+                          tuple(row.get("addresses", ())), row.get("options", {}),
+                          row.get("external_ids", {}), row.get("up"),
+                          sw["name"] if sw is not None else None, sw_uuid)
+
+    def lsp(self, name: Optional[str]) -> Optional[SwitchPort]:
+        """The logical switch port with this name, or None."""
+        if not name:
+            return None
+        if self._lsp_by_name is None:
+            rows = self.nb.table("Logical_Switch_Port").rows
+            self._lsp_by_name = {data.get("name", ""): uuid for uuid, data in rows.items()}
+        uuid = self._lsp_by_name.get(name)
+        if uuid is None:
+            return None
+        row = self.nb.table("Logical_Switch_Port").get(uuid)
+        return self._switch_port(row) if row is not None else None
+
+    def switch_ports(self, switch_uuid: str) -> list[SwitchPort]:
+        sw = self.nb.table("Logical_Switch").get(switch_uuid)
+        lsps = self.nb.table("Logical_Switch_Port")
+        out = []
+        for uuid in sw["ports"] if sw is not None else ():
+            row = lsps.get(uuid)
+            if row is not None:
+                out.append(self._switch_port(row))
+        return out
+
+    def peer_switch_port(self, port: RouterPort) -> Optional[SwitchPort]:
+        """The router-type LSP whose ``options:router-port`` names this LRP."""
+        if self._router_lsp is None:
+            index: dict[str, str] = {}
+            for uuid, data in self.nb.table("Logical_Switch_Port").rows.items():
+                if data.get("type") == "router":
+                    row = self.nb.table("Logical_Switch_Port").get(uuid)
+                    assert row is not None
+                    target = row["options"].get("router-port")
+                    if target:
+                        index.setdefault(target, uuid)
+            self._router_lsp = index
+        uuid = self._router_lsp.get(port.name)
+        row = self.nb.table("Logical_Switch_Port").get(uuid) if uuid else None
+        return self._switch_port(row) if row is not None else None
+
+    def localnets(self, switch_uuid: Optional[str]) -> list[SwitchPort]:
+        """The switch's localnet ports (in port order)."""
+        if not switch_uuid:
+            return []
+        cached = self._localnets.get(switch_uuid)
+        if cached is None:
+            cached = [p for p in self.switch_ports(switch_uuid) if p.type == "localnet"]
+            self._localnets[switch_uuid] = cached
+        return cached
+
+    def external_networks(self, port: RouterPort) -> list[str]:
+        """``network_name`` of the localnet ports on the DGP's peer switch."""
+        peer = self.peer_switch_port(port)
+        if peer is None:
+            return []
+        return [ln.options.get("network_name", "") for ln in self.localnets(peer.switch_uuid)
+                if ln.options.get("network_name")]
+
+    # -- SB -------------------------------------------------------------------------------
+    def _build_chassis(self) -> None:
+        assert self.sb is not None
+        for row in self.sb.table("Chassis"):
+            other = row.get("other_config", {}) or {}
+            ext = row.get("external_ids", {}) or {}
+            mappings = other.get("ovn-bridge-mappings") or ext.get("ovn-bridge-mappings", "")
+            ch = Chassis(row["name"], row.get("hostname", "") or "",
+                         parse_bridge_mappings(mappings), other)
+            self.chassis[ch.name] = ch
+            if ch.hostname:
+                self.hostnames.setdefault(ch.hostname, ch.name)
+
+    @property
+    def has_sb(self) -> bool:
+        return self.sb is not None
+
+    def _index_bindings(self) -> dict[str, Binding]:
+        if self._bindings is None:
+            out: dict[str, Binding] = {}
+            if self.sb is not None:
+                chassis_names = {r.uuid: r["name"] for r in self.sb.table("Chassis")}
+                for row in self.sb.table("Port_Binding"):
+                    ch = row.get("chassis")
+                    out[row["logical_port"]] = Binding(row["logical_port"], row.get("type", ""),
+                                                       chassis_names.get(ch) if ch else None)
+            self._bindings = out
+        return self._bindings
+
+    def binding(self, logical_port: str) -> Optional[Binding]:
+        return self._index_bindings().get(logical_port)
+
+    def chassis_name(self, name_or_hostname: str) -> Optional[str]:
+        """Resolve a chassis name or hostname to the chassis name (SB needed for hostnames)."""
+        if name_or_hostname in self.chassis:
+            return name_or_hostname
+        return self.hostnames.get(name_or_hostname)
+
+    def hostname(self, chassis: Optional[str]) -> Optional[str]:
+        ch = self.chassis.get(chassis or "")
+        return ch.hostname or None if ch else None
+
+    def observed_active(self, port: RouterPort) -> tuple[Optional[str], Optional[str]]:
+        """(chassis, source) holding ``cr-<port>`` at snapshot time (rule 24)."""
+        if self.sb is not None:
+            binding = self.binding(port.cr_name)
+            if binding is not None and binding.chassis:
+                return binding.chassis, "sb"
+        hosting = port.status.get("hosting-chassis")
+        if hosting:
+            return hosting, "nb-status"
+        return None, None
+
+
+def members_alive(port: RouterPort, down: frozenset[str] | set[str],
+                  registered: Optional[set[str]] = None) -> list[GatewayMember]:
+    """Members of ``port`` that are up (and registered, when SB is known) (rule 18)."""
+    return [m for m in port.members
+            if m.chassis not in down and (registered is None or m.chassis in registered)]
+
+
+def predicted_active(port: RouterPort, down: frozenset[str] | set[str] = frozenset(),
+                     registered: Optional[set[str]] = None) -> Optional[GatewayMember]:
+    """Highest priority live member, ties to the greater chassis name (rules 18-19)."""
+    alive = members_alive(port, down, registered)
+    return alive[0] if alive else None
+
+
+def first_value(value: Any) -> Any:
+    """The first entry of a comma list (``requested-chassis`` may list several)."""
+    if not value:
+        return None
+    return str(value).split(",")[0].strip() or None
