@@ -101,6 +101,17 @@ class ColumnType:
         """Decode raw datum JSON into the plain Python form of this column."""
         return _DECODERS[self.kind](raw)
 
+    def materialize(self, value: Any) -> Any:
+        """The decoded form of a stored value, which may still be raw datum JSON.
+
+        Raw values are JSON lists, except a one-element set written as a bare atom.
+        """
+        if value.__class__ is list:
+            return _DECODERS[self.kind](value)
+        if self.kind == SET and value.__class__ is not tuple:
+            return (value,)
+        return value
+
     def encode(self, value: Any) -> Any:
         """Encode a decoded value back to datum JSON (what ovsdb-server accepts in a file)."""
         def atom(a: Any, typ: str) -> Any:

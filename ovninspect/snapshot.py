@@ -35,8 +35,9 @@ class Row:
                 raise KeyError(f"{self._table.name} has no column {column!r}")
             default = ctype.default
             return dict(default) if default.__class__ is dict else default
-        if value.__class__ is list:
-            value = self._table.columns[column].decode(value)
+        cls = value.__class__
+        if cls is list or (cls is not tuple and column in self._table.set_columns):
+            value = self._table.columns[column].materialize(value)
             self._data[column] = value
         return value
 
@@ -71,6 +72,8 @@ class Table:
         self.name = name
         self.columns = columns
         self.rows: dict[str, dict] = {}
+        # set columns whose one-element values may be stored as bare atoms
+        self.set_columns = frozenset(n for n, c in columns.items() if c.kind == "set")
         self._indexes: dict[str, dict[Any, Row]] = {}
 
     def __len__(self) -> int:

@@ -79,9 +79,7 @@ def apply_txn(snap: Snapshot, txn: Any) -> None:
             for col, raw in row.items():
                 ctype = columns[col]
                 if is_diff and ctype.composite and col in current:
-                    value = current[col]
-                    if value.__class__ is list:
-                        value = ctype.decode(value)
+                    value = ctype.materialize(current[col])
                     if value != ctype.default:
                         raw = _apply_diff(ctype, value, raw)
                 current[col] = raw

@@ -26,7 +26,8 @@ def snapshot_transaction(snap: Snapshot, comment: str) -> dict[str, Any]:
             out = {}
             for col, value in data.items():
                 ctype = table.columns[col]
-                out[col] = value if value.__class__ is list else ctype.encode(value)
+                out[col] = value if value.__class__ is list else \
+                    ctype.encode(ctype.materialize(value))
             rows[uuid] = out
         if rows:
             txn[tname] = rows

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Run ovninspect's test suite on this machine, installing what is missing first:
+#   - Debian's ovn-central, ovn-common, openvswitch-common (real ovsdb-server, ovn-nbctl,
+#     ovn-northd: the tests use them, never mocks);
+#   - a virtualenv in .venv with ovninspect and its test extras.
+# Usage: bash scripts/test.sh [pytest args...]      (e.g. -k oracle, --runslow)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_ovn=0
+for tool in ovsdb-server ovsdb-tool ovsdb-client ovn-nbctl ovn-sbctl ovn-northd; do
+    command -v "$tool" >/dev/null 2>&1 || need_ovn=1
+done
+if [ "$need_ovn" = 1 ]; then
+    echo "== installing Debian packages: ovn-central ovn-common openvswitch-common"
+    SUDO=""
+    [ "$(id -u)" = 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+        ovn-central ovn-common openvswitch-common >/dev/null
+fi
+
+PY="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+    echo "== creating .venv"
+    "$PY" -m venv .venv
+fi
+echo "== installing ovninspect and test dependencies into .venv"
+.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]' 2>&1 \
+    | grep -v -e '^WARNING: Location' -e 'file:///opt/pypi' || true
+
+echo "== ruff"
+.venv/bin/ruff check ovninspect tests scripts
+
+echo "== pytest"
+exec .venv/bin/python -m pytest -n "${OVNINSPECT_TEST_JOBS:-2}" -q -p no:cacheprovider "$@"
