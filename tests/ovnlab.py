@@ -13,6 +13,7 @@ from a *copy*, never from the original file (lab-notes pitfall 1).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -31,6 +32,15 @@ TOOLS = ("ovsdb-server", "ovsdb-tool", "ovsdb-client", "ovn-nbctl", "ovn-sbctl",
 def have_ovn() -> bool:
     """True when every binary the lab needs is on PATH."""
     return all(shutil.which(t) for t in TOOLS)
+
+
+def _alive(pid: int) -> bool:
+    """True while ``pid`` runs; a zombie awaiting reaping by PID 1 counts as exited."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
 
 
 class LabError(RuntimeError):
@@ -155,17 +165,13 @@ class OvnLab:
                 os.kill(pid, signal.SIGTERM)
             except ProcessLookupError:
                 continue
-            for _ in range(100):
-                try:
-                    os.kill(pid, 0)
-                except ProcessLookupError:
+            for _ in range(250):
+                if not _alive(pid):
                     break
                 time.sleep(0.02)
             else:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
         self._daemons.clear()
         if not self.keep:
             shutil.rmtree(self.root, ignore_errors=True)
