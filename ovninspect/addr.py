@@ -62,13 +62,29 @@ def network(text: str) -> Optional[netaddr.IPNetwork]:
         return None
 
 
-def in_network(ip: str, net_text: str) -> bool:
-    """True when address ``ip`` lies inside the network of ``net_text``."""
+@lru_cache(maxsize=65536)
+def _bounds(net_text: str) -> Optional[tuple[int, int, int]]:
     net = network(net_text)
-    prefix = parse_ip(ip)
-    if net is None or prefix is None or net.version != prefix.version:
+    return None if net is None else (net.version, net.first, net.last)
+
+
+def ip_int(text: str) -> Optional[tuple[int, int]]:
+    """(version, integer value) of a bare address, or None."""
+    for version, family in ((4, socket.AF_INET), (6, socket.AF_INET6)):
+        try:
+            return version, int.from_bytes(socket.inet_pton(family, text), "big")
+        except OSError:
+            continue
+    return None
+
+
+def in_network(ip: str, net_text: str) -> bool:
+    """True when address ``ip`` (optionally ``ip/N``) lies inside network ``net_text``."""
+    bounds = _bounds(net_text)
+    value = ip_int(ip.split("/")[0]) if isinstance(ip, str) else None
+    if bounds is None or value is None or bounds[0] != value[0]:
         return False
-    return netaddr.IPAddress(prefix.address) in net
+    return bounds[1] <= value[1] <= bounds[2]
 
 
 def same_address(a: str, b: str) -> bool:

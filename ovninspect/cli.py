@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import gc
+
 import typer
 
+from .commands.check import check
+from .commands.failover import failover_sim
+from .commands.gateways import gateways
 from .commands.info import info
 from .commands.nat import nat
 from .commands.snapshot import snapshot
@@ -19,9 +24,15 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.command("nat")(nat)
+app.command("gateways")(gateways)
+app.command("failover-sim")(failover_sim)
+app.command("check")(check)
 app.command("info")(info)
 app.command("snapshot")(snapshot)
 
 
 def main() -> None:
+    # A short-lived process holding one large acyclic tree of parsed JSON: the cyclic
+    # garbage collector would only re-scan it again and again (design.md, Performance).
+    gc.disable()
     app()

@@ -61,11 +61,21 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def to_json(data: Any) -> str:
-    """Stable JSON: sorted keys at every level, two-space indent."""
+def to_json_bytes(data: Any) -> bytes:
+    """Stable JSON: sorted keys at every level, two-space indent, UTF-8."""
     if orjson is not None:
-        return orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode()
-    return json.dumps(data, indent=2, sort_keys=True)
+        return orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
+    return json.dumps(data, indent=2, sort_keys=True).encode()
+
+
+def to_json(data: Any) -> str:
+    return to_json_bytes(data).decode()
+
+
+def render_json_bytes(report: Report) -> bytes:
+    data = {report.key: report.rows}
+    data.update(report.extra)
+    return to_json_bytes(data)
 
 
 def render_table(report: Report, wide: bool = False, color: bool = False) -> str:
@@ -102,9 +112,7 @@ def render_csv(report: Report, wide: bool = True) -> str:
 def render(report: Report, fmt: str, wide: bool = False, color: bool = False) -> str:
     """The report in ``fmt`` (table, json or csv)."""
     if fmt == "json":
-        data = {report.key: report.rows}
-        data.update(report.extra)
-        return to_json(data)
+        return render_json_bytes(report).decode()
     if fmt == "csv":
         return render_csv(report)
     return render_table(report, wide=wide, color=color)

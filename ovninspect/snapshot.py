@@ -43,9 +43,18 @@ class Row:
 
     def get(self, column: str, default: Any = None) -> Any:
         """The decoded value, or ``default`` when the table has no such column."""
-        if column not in self._table.columns:
-            return default
-        return self[column]
+        value = self._data.get(column, _MISSING)
+        if value is _MISSING:
+            ctype = self._table.columns.get(column)
+            if ctype is None:
+                return default
+            value = ctype.default
+            return dict(value) if value.__class__ is dict else value
+        cls = value.__class__
+        if cls is list or (cls is not tuple and column in self._table.set_columns):
+            value = self._table.columns[column].materialize(value)
+            self._data[column] = value
+        return value
 
     def has_column(self, column: str) -> bool:
         return column in self._table.columns

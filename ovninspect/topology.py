@@ -237,6 +237,7 @@ class Topology:
         self.nats: list[Nat] = []
         self.load_balancers: dict[str, LoadBalancer] = {}
         self._lsp_by_name: Optional[dict[str, str]] = None
+        self._lsp_cache: dict[str, Optional[SwitchPort]] = {}
         self._switch_of_port: Optional[dict[str, str]] = None
         self._router_lsp: Optional[dict[str, str]] = None
         self._localnets: dict[str, list[SwitchPort]] = {}
@@ -397,14 +398,15 @@ class Topology:
         """The logical switch port with this name, or None."""
         if not name:
             return None
+        if name in self._lsp_cache:
+            return self._lsp_cache[name]
         if self._lsp_by_name is None:
             rows = self.nb.table("Logical_Switch_Port").rows
             self._lsp_by_name = {data.get("name", ""): uuid for uuid, data in rows.items()}
-        uuid = self._lsp_by_name.get(name)
-        if uuid is None:
-            return None
-        row = self.nb.table("Logical_Switch_Port").get(uuid)
-        return self._switch_port(row) if row is not None else None
+        row = self.nb.table("Logical_Switch_Port").get(self._lsp_by_name.get(name))
+        port = self._switch_port(row) if row is not None else None
+        self._lsp_cache[name] = port
+        return port
 
     def switch_ports(self, switch_uuid: str) -> list[SwitchPort]:
         sw = self.nb.table("Logical_Switch").get(switch_uuid)

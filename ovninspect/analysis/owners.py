@@ -121,23 +121,42 @@ def _ovn_kubernetes(router: Router, nat: Nat) -> Owner:
     return owner
 
 
-def label(topo: Topology, nat: Nat, nb_ids: Optional[dict[str, str]] = None) -> Owner:
+def router_cms(topo: Topology, router: Router, nb_ids: dict[str, str]) -> str:
+    """The CMS that a router's own markers point to (unknown when none)."""
+    if _NEUTRON_NAME.match(router.name) or any(
+            k.startswith("neutron:") for k in router.external_ids):
+        return NEUTRON
+    if router.name == "ovn_cluster_router" or "k8s-cluster-router" in router.external_ids or (
+            router.name.startswith("GR_") and router.is_gateway_router):
+        return OVN_K8S
+    if is_kube_ovn(topo, router, nb_ids):
+        return KUBE_OVN
+    return UNKNOWN
+
+
+def label(topo: Topology, nat: Nat, nb_ids: Optional[dict[str, str]] = None,
+          cms: Optional[str] = None) -> Owner:
     """The owner of one NAT row (unknown when no marker matches)."""
     nb_ids = global_ids(topo) if nb_ids is None else nb_ids
     router = topo.router_of(nat)
+    cms = router_cms(topo, router, nb_ids) if cms is None else cms
     ids = nat.external_ids
-    if any(k.startswith("neutron:") for k in ids) or _NEUTRON_NAME.match(router.name) or any(
-            k.startswith("neutron:") for k in router.external_ids):
+    if cms == NEUTRON or any(k.startswith("neutron:") for k in ids):
         return _neutron(topo, router, nat, nb_ids)
-    if "k8s.ovn.org/owner-type" in ids or router.name == "ovn_cluster_router" or (
-            router.name.startswith("GR_") and router.is_gateway_router) or \
-            "k8s-cluster-router" in router.external_ids:
+    if cms == OVN_K8S or "k8s.ovn.org/owner-type" in ids:
         return _ovn_kubernetes(router, nat)
-    if is_kube_ovn(topo, router, nb_ids):
+    if cms == KUBE_OVN:
         return _kube_ovn(topo, router, nat)
     return Owner(UNKNOWN)
 
 
 def label_all(topo: Topology, nats: list[Nat]) -> dict[str, Owner]:
     nb_ids = global_ids(topo)
-    return {nat.uuid: label(topo, nat, nb_ids) for nat in nats}
+    per_router: dict[str, str] = {}
+    out = {}
+    for nat in nats:
+        cms = per_router.get(nat.router_uuid)
+        if cms is None:
+            cms = per_router[nat.router_uuid] = router_cms(topo, topo.router_of(nat), nb_ids)
+        out[nat.uuid] = label(topo, nat, nb_ids, cms)
+    return out

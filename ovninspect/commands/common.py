@@ -13,7 +13,7 @@ from typing import Any, Callable, Optional, TypeVar
 import typer
 
 from ..errors import InputError, UsageError
-from ..render import FORMATS, Report, render
+from ..render import FORMATS, Report, render, render_json_bytes
 from ..snapshot import Snapshot
 from ..sources import LoadOptions, is_remote, open_snapshot, require
 from ..topology import NB_LIVE_TABLES, NB_NEEDS, SB_LIVE_TABLES, Topology
@@ -161,6 +161,11 @@ def use_color() -> bool:
 
 def emit(report: Report, fmt: str, wide: bool = False) -> None:
     """Print the report; in table mode notes go to stderr after it."""
+    if fmt == "json":  # straight to the byte stream: no extra copies of a large document
+        sys.stdout.flush()
+        sys.stdout.buffer.write(render_json_bytes(report) + b"\n")
+        sys.stdout.flush()
+        return
     typer.echo(render(report, fmt, wide=wide, color=use_color() and fmt == "table"))
     if fmt == "table":
         for note in report.notes:

@@ -9,13 +9,15 @@ live ``unix:``/``tcp:``/``ssl:`` remote.  Files are opened read-only and never c
 from __future__ import annotations
 
 import gc
+import gzip
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import BinaryIO, Iterable, Optional
 
 from ..errors import InputError
 from ..snapshot import NB_NAME, SB_NAME, Snapshot
-from .discover import find_databases, gunzip
+from .discover import find_databases
 from .exports import read_export
 from .ovsdb_file import read_ovsdb_file
 from .records import magic_of
@@ -41,10 +43,9 @@ def is_remote(spec: str) -> bool:
     return any(part.strip().startswith(REMOTE_PREFIXES) for part in spec.split(","))
 
 
-def _read_bytes(path: Path, source: str) -> bytes:
+def _open(path: Path, source: str) -> BinaryIO:
     try:
-        with open(path, "rb") as fh:
-            return fh.read()
+        return open(path, "rb")
     except FileNotFoundError:
         raise InputError(source, "no such file or directory") from None
     except IsADirectoryError:
@@ -72,32 +73,53 @@ def _pick_from_folder(folder: Path, db_name: str, source: str) -> tuple[Path, li
 
 def read_file(path: Path, source: str, expect: Optional[str] = None,
               allow_truncated: bool = False) -> Snapshot:
-    """Read any supported file format into a Snapshot (gc paused while parsing)."""
-    data = _read_bytes(path, source)
-    fmt_prefix = ""
-    if data[:2] == b"\x1f\x8b":
-        try:
-            data = gunzip(data)
-        except ValueError as exc:
-            raise InputError(source, f"gzip data is corrupt ({exc})") from None
-        fmt_prefix = "gzip of "
-    if not data.strip():
-        raise InputError(source, "file is empty")
+    """Read any supported file format into a Snapshot (gc paused while parsing).
+
+    OVSDB files are streamed record by record, so only one record body is held in memory
+    besides the parsed rows; gzip is decompressed on the fly.
+    """
     gc_was_enabled = gc.isenabled()
     gc.disable()  # the parsed JSON is a large acyclic tree: collection only costs time
     try:
-        if magic_of(data):
-            snap = read_ovsdb_file(data, source, allow_truncated)
-        elif data.lstrip()[:1] in (b"{", b"["):
-            snap = read_export(data, source, expect)
-        elif data.startswith(b"OVSDB "):
-            raise InputError(source, "record 0 at byte offset 0: bad record header "
-                             f"{data[:40].decode('ascii', 'replace')!r}")
-        else:
-            raise InputError(source, "not an OVSDB database file, backup or JSON export")
+        with _open(path, source) as raw:
+            try:
+                return _read_stream(raw, source, expect, allow_truncated)
+            except (OSError, EOFError, zlib.error) as exc:
+                if isinstance(exc, OSError) and exc.errno is not None:
+                    raise InputError(source, f"cannot read: {exc.strerror or exc}") from None
+                raise InputError(source, f"gzip data is corrupt ({exc or 'truncated'})") \
+                    from None
     finally:
         if gc_was_enabled:
             gc.enable()
+
+
+def _read_stream(raw: BinaryIO, source: str, expect: Optional[str],
+                 allow_truncated: bool) -> Snapshot:
+    fh: BinaryIO = raw
+    fmt_prefix = ""
+    if raw.read(2) == b"\x1f\x8b":
+        raw.seek(0)
+        fh = gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[assignment]
+        fmt_prefix = "gzip of "
+    else:
+        raw.seek(0)
+    head = fh.read(64)
+    fh.seek(0)
+    if not head.strip():
+        if not head or not fh.read().strip():
+            raise InputError(source, "file is empty")
+        fh.seek(0)
+    magic = magic_of(head)
+    if magic:
+        snap = read_ovsdb_file(fh, source, allow_truncated, magic)
+    elif head.lstrip()[:1] in (b"{", b"["):
+        snap = read_export(fh.read(), source, expect)
+    elif head.startswith(b"OVSDB "):
+        raise InputError(source, "record 0 at byte offset 0: bad record header "
+                         f"{head[:40].decode('ascii', 'replace')!r}")
+    else:
+        raise InputError(source, "not an OVSDB database file, backup or JSON export")
     snap.info.format = fmt_prefix + snap.info.format
     return snap
 

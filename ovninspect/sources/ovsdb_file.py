@@ -13,7 +13,7 @@ truncates the log there.  Every entry is applied; those past the last recorded
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, BinaryIO, Optional, Union
 
 from ..errors import InputError
 from ..schema import ColumnType, DatumError, Schema
@@ -100,7 +100,7 @@ def _txn_or_error(snap: Snapshot, txn: Any, source: str, rec: Record) -> None:
                           f"transaction cannot be applied: {exc}") from None
 
 
-def _collect(data: bytes, source: str, allow_truncated: bool,
+def _collect(data: Union[bytes, BinaryIO], source: str, allow_truncated: bool,
              warnings: list[str]) -> list[Record]:
     """All valid records; past the first bad one only with ``allow_truncated``."""
     records: list[Record] = []
@@ -110,44 +110,59 @@ def _collect(data: bytes, source: str, allow_truncated: bool,
     except RecordError as exc:
         if not allow_truncated or not records:
             raise
-        warnings.append(f"{exc.problem}; read the {len(records)} valid record(s) before it "
-                        f"(as ovsdb-server does)")
+        warnings.append(_truncation_warning(exc, len(records)))
     return records
 
 
-def _describe_standalone(records: list[Record]) -> str:
-    comments = [r.body.get("_comment", "") for r in records[1:2] if isinstance(r.body, dict)]
-    if comments and "ovsdb-client backup" in comments[0]:
+def _truncation_warning(exc: RecordError, valid: int) -> str:
+    return (f"{exc.problem}; read the {valid} valid record(s) before it "
+            "(as ovsdb-server does)")
+
+
+def _describe_standalone(records: int, first_comment: str) -> str:
+    if "ovsdb-client backup" in first_comment:
         return "ovsdb-client backup"
-    if comments and "compacting" in comments[0]:
-        return "standalone (compacted)" if len(records) == 2 else "standalone (compacted + log)"
+    if "compacting" in first_comment:
+        return "standalone (compacted)" if records == 2 else "standalone (compacted + log)"
     return "standalone (log)"
 
 
-def read_standalone(data: bytes, source: str, allow_truncated: bool = False) -> Snapshot:
+def read_standalone(data: Union[bytes, BinaryIO], source: str,
+                    allow_truncated: bool = False) -> Snapshot:
+    """Replay a standalone file record by record (one record in memory at a time)."""
     warnings: list[str] = []
-    records = _collect(data, source, allow_truncated, warnings)
-    if not records:
+    snap: Optional[Snapshot] = None
+    first_comment = ""
+    count = 0
+    try:
+        for rec in iter_records(data, source):
+            count += 1
+            if snap is None:
+                schema = _schema_from(rec.body, source, rec)
+                snap = Snapshot(schema, SourceInfo(source, "", warnings=warnings))
+                continue
+            if rec.index == 1 and isinstance(rec.body, dict):
+                first_comment = str(rec.body.get("_comment", ""))
+            try:
+                apply_txn(snap, rec.body)
+            except (TxnError, DatumError, TypeError, ValueError, AttributeError) as exc:
+                raise RecordError(source, rec.index, rec.offset,
+                                  f"transaction cannot be applied: {exc}") from None
+            snap.info.transactions += 1
+    except RecordError as exc:
+        if not allow_truncated or snap is None:
+            raise
+        warnings.append(_truncation_warning(exc, count if exc.index >= count else exc.index))
+        count = exc.index
+    if snap is None:
         raise InputError(source, "file holds no records")
-    schema = _schema_from(records[0].body, source, records[0])
-    info = SourceInfo(source, _describe_standalone(records), records=len(records),
-                      transactions=len(records) - 1, warnings=warnings)
-    snap = Snapshot(schema, info)
-    for i, rec in enumerate(records[1:], start=1):
-        try:
-            apply_txn(snap, rec.body)
-        except (TxnError, DatumError, TypeError, ValueError, AttributeError) as exc:
-            err = RecordError(source, rec.index, rec.offset,
-                              f"transaction cannot be applied: {exc}")
-            if not allow_truncated:
-                raise err from None
-            warnings.append(f"{err.problem}; stopped there after {i - 1} transaction(s)")
-            info.transactions = i - 1
-            break
+    snap.info.records = count
+    snap.info.format = _describe_standalone(count, first_comment)
     return snap
 
 
-def read_clustered(data: bytes, source: str, allow_truncated: bool = False) -> Snapshot:
+def read_clustered(data: Union[bytes, BinaryIO], source: str,
+                   allow_truncated: bool = False) -> Snapshot:
     warnings: list[str] = []
     records = _collect(data, source, allow_truncated, warnings)
     header_rec = records[0]
@@ -234,9 +249,11 @@ def read_clustered(data: bytes, source: str, allow_truncated: bool = False) -> S
     return snap
 
 
-def read_ovsdb_file(data: bytes, source: str, allow_truncated: bool = False) -> Snapshot:
+def read_ovsdb_file(data: Union[bytes, BinaryIO], source: str, allow_truncated: bool = False,
+                    magic: Optional[str] = None) -> Snapshot:
     """Read a standalone or clustered file (chosen by the first record's magic)."""
-    magic = magic_of(data)
+    if magic is None:
+        magic = magic_of(data) if isinstance(data, (bytes, bytearray)) else None
     if magic == "CLUSTER":
         return read_clustered(data, source, allow_truncated)
     return read_standalone(data, source, allow_truncated)

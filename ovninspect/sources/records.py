@@ -11,9 +11,10 @@ including its final newline.  Every record's magic must equal the first one's.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, BinaryIO, Iterator, Union
 
 from ..errors import InputError
 
@@ -45,24 +46,27 @@ def magic_of(data: bytes) -> str | None:
     return None
 
 
-def iter_records(data: bytes, source: str) -> Iterator[Record]:
-    """Yield records in order; raise RecordError at the first bad one."""
-    size = len(data)
+def iter_records(stream: Union[bytes, BinaryIO], source: str) -> Iterator[Record]:
+    """Yield records in order from bytes or a binary stream; raise RecordError at the
+    first bad one.  Streaming keeps only one record body in memory at a time."""
+    fh: BinaryIO = io.BytesIO(stream) if isinstance(stream, (bytes, bytearray)) else stream
     pos = 0
     index = 0
     first_magic = None
     loads = json.loads
-    while pos < size:
-        nl = data.find(b"\n", pos, pos + _MAX_HEADER + 1)
-        if nl < 0:
-            if size - pos <= _MAX_HEADER and data.find(b"\n", pos) < 0:
+    while True:
+        line = fh.readline(_MAX_HEADER + 1)
+        if not line:
+            return
+        if not line.endswith(b"\n"):
+            if len(line) <= _MAX_HEADER:
                 raise RecordError(source, index, pos, "file ends inside a record header "
                                   "(truncated)")
             raise RecordError(source, index, pos, "header line too long or missing")
-        parts = data[pos:nl].split(b" ")
+        parts = line[:-1].split(b" ")
         if (len(parts) != 4 or parts[0] != b"OVSDB" or parts[1] not in MAGICS
                 or not parts[2].isdigit() or len(parts[3]) != 40):
-            shown = data[pos:nl][:60].decode("ascii", "replace")
+            shown = line[:60].rstrip(b"\n").decode("ascii", "replace")
             raise RecordError(source, index, pos, f"bad record header {shown!r}")
         if first_magic is None:
             first_magic = parts[1]
@@ -70,14 +74,11 @@ def iter_records(data: bytes, source: str) -> Iterator[Record]:
             raise RecordError(source, index, pos, f"magic {parts[1].decode()} differs from "
                               f"the first record's {first_magic.decode()}")
         length = int(parts[2])
-        start = nl + 1
-        end = start + length
-        if end > size:
+        body = fh.read(length)
+        if len(body) < length:
             raise RecordError(source, index, pos, f"record length {length} runs past the end "
-                              f"of the file by {end - size} bytes (truncated)")
-        body = data[start:end]
-        digest = hashlib.sha1(body).hexdigest()
-        if digest != parts[3].decode("ascii", "replace").lower():
+                              f"of the file by {length - len(body)} bytes (truncated)")
+        if hashlib.sha1(body).hexdigest() != parts[3].decode("ascii", "replace").lower():
             raise RecordError(source, index, pos, "SHA-1 mismatch: the record is corrupt")
         try:
             parsed = loads(body)
@@ -85,7 +86,7 @@ def iter_records(data: bytes, source: str) -> Iterator[Record]:
             raise RecordError(source, index, pos, f"record is not valid JSON ({exc})") from None
         del body
         yield Record(index, pos, parsed)
-        pos = end
+        pos += len(line) + length
         index += 1
 
 

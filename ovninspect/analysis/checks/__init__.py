@@ -1,0 +1,137 @@
+"""``ovninspect check``: lint rules over a Topology, each with a stable slug and severity.
+
+Every rule is a pure function ``(topo, ctx) -> list[Finding]`` in one of the modules here;
+this registry gives each its slug, default severity, what it needs and one line for
+``check --list-rules``.  ``run_checks`` runs the selected rules, filters by severity and
+returns the findings sorted by (severity, rule, object).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable, Optional
+
+from ...topology import Topology
+from . import addressing, cms, gateways, nat, routes
+from .base import ERROR, INFO, SEVERITIES, SEVERITY_RANK, WARNING, Context, Finding, Rule
+
+__all__ = ["ERROR", "INFO", "RULES", "SEVERITIES", "WARNING", "CheckResult", "Context",
+           "Finding", "Rule", "resolve_slugs", "run_checks"]
+
+RULES: tuple[Rule, ...] = (
+    Rule("nat-invalid", ERROR, nat.nat_invalid,
+         "northd drops the NAT (bad external_ip/logical_ip/external_mac, both allowed and "
+         "exempted IPs, gateway_port not a DGP of the router, several DGPs and no subnet "
+         "match); the message gives the exact cause"),
+    Rule("nat-inactive", ERROR, nat.nat_inactive,
+         "the router processes no NAT (no DGP and not a gateway router, several DGPs on OVN "
+         "21.09-22.03); warning when the router has enabled=false"),
+    Rule("dnat-blackhole", ERROR, nat.dnat_blackhole,
+         "a dnat with logical_port and external_mac: ARP is answered from the port's chassis "
+         "but DNAT runs only on the gateway"),
+    Rule("fip-port-missing", ERROR, nat.fip_port_missing,
+         "a distributed FIP whose logical_port is empty or names no switch port: resident on "
+         "no chassis"),
+    Rule("nat-ambiguous-gateway-port", WARNING, nat.nat_ambiguous_gateway_port,
+         "several DGPs' networks contain the external IP and gateway_port is empty: northd's "
+         "choice depends on its internal order"),
+    Rule("eip-off-link", WARNING, nat.eip_off_link,
+         "the external IP is outside every network of the DGP it uses: the upstream needs a "
+         "route unless OVN dynamic routing redistributes nat (info when the external switch "
+         "declares a subnet containing it)"),
+    Rule("eip-duplicate", ERROR, nat.eip_duplicate,
+         "the same external IP on NATs (or router ports) of several routers attached to one "
+         "external switch (EIPs of iptables NAT gateways are not in NB)"),
+    Rule("fip-intent-mismatch", WARNING, cms.fip_intent_mismatch,
+         "the CMS asked for a centralized FIP and OVN distributes it, or the reverse "
+         "(Kube-OVN >= 1.12 OvnFip with staleless/stateless=false is distributed)"),
+    Rule("neutron-fip-not-distributed", WARNING, cms.neutron_fip_not_distributed,
+         "NB_Global neutron:fip-distributed=True but a Neutron FIP lacks external_mac or it "
+         "differs from neutron:fip_external_mac (info when the port is down or an LB backend)"),
+    Rule("lanip-is-gateway", ERROR, addressing.lanip_is_gateway,
+         "a switch port's IP equals the address of the router port on its switch (VPC NAT "
+         "gateway lanIp = subnet gateway)"),
+    Rule("port-outside-subnet", ERROR, addressing.port_outside_subnet,
+         "a switch port's IP is outside every subnet known for its switch (router ports, "
+         "localnet ipv4_network/ipv6_network, other_config:subnet, DHCP_Options)"),
+    Rule("ip-not-unique", INFO, addressing.ip_not_unique,
+         "one IP on ports of different VPCs whose pods share a namespace (breaks Cilium "
+         "chaining); error with --unique-ips"),
+    Rule("nexthop-self", ERROR, routes.nexthop_self,
+         "a static route or reroute policy whose nexthop is the router's own address; warning "
+         "for the Kube-OVN >= 1.14 automatic src-ip route unless it outranks a user default "
+         "route"),
+    Rule("gw-single-chassis", WARNING, gateways.gw_single_chassis,
+         "a distributed gateway port with one gateway chassis: no failover"),
+    Rule("gw-no-members", ERROR, gateways.gw_no_members,
+         "a distributed gateway port with no gateway chassis at all (e.g. an empty HA group): "
+         "never bound"),
+    Rule("gw-both-hcg-and-gc", WARNING, gateways.gw_both_hcg_and_gc,
+         "a router port with both ha_chassis_group and gateway_chassis: the group wins"),
+    Rule("gw-unknown-chassis", WARNING, gateways.gw_unknown_chassis,
+         "a gateway member (or gateway router chassis) that is not a registered SB chassis; "
+         "error when no member is registered", needs="sb"),
+    Rule("fip-no-bridge-mapping", ERROR, gateways.fip_no_bridge_mapping,
+         "a distributed FIP bound to a chassis whose bridge mappings lack the external "
+         "network: black-holed", needs="sb"),
+    Rule("active-not-preferred", INFO, gateways.active_not_preferred,
+         "the observed active gateway is not the highest-priority live member",
+         needs="sb|nb-status"),
+)
+BY_SLUG: dict[str, Rule] = {r.slug: r for r in RULES}
+
+
+@dataclass
+class CheckResult:
+    """Findings after filters, and the selected rules that could not run."""
+
+    findings: list[Finding]
+    skipped_rules: list[str] = field(default_factory=list)
+    rules_run: list[str] = field(default_factory=list)
+
+    @property
+    def has_errors(self) -> bool:
+        return any(f.severity == ERROR for f in self.findings)
+
+    def counts(self) -> dict[str, int]:
+        return {s: sum(1 for f in self.findings if f.severity == s) for s in SEVERITIES}
+
+
+def resolve_slugs(values: Optional[Iterable[str]]) -> list[str]:
+    """Slugs from repeated and/or comma-separated values; ValueError naming unknown ones."""
+    out: list[str] = []
+    for value in values or ():
+        for slug in str(value).split(","):
+            slug = slug.strip()
+            if slug and slug not in out:
+                out.append(slug)
+    unknown = [s for s in out if s not in BY_SLUG]
+    if unknown:
+        raise ValueError(f"unknown rule(s): {', '.join(unknown)} (see --list-rules)")
+    return out
+
+
+def run_checks(topo: Topology, rules: Optional[Iterable[str]] = None,
+               ignore: Optional[Iterable[str]] = None, min_severity: str = INFO,
+               unique_ips: bool = False) -> CheckResult:
+    """Run the selected rules (all by default) minus ``ignore``; keep findings at least as
+    severe as ``min_severity``; sort by (severity, rule, object).  Rules needing SB are
+    skipped (and listed) when the topology has no SB."""
+    if min_severity not in SEVERITY_RANK:
+        raise ValueError(f"min severity must be one of {', '.join(SEVERITIES)}")
+    chosen = resolve_slugs(rules) or [r.slug for r in RULES]
+    ignored = set(resolve_slugs(ignore))
+    ctx = Context(topo, unique_ips=unique_ips)
+    result = CheckResult([])
+    limit = SEVERITY_RANK[min_severity]
+    for rule in RULES:   # registry order, whatever order the user gave
+        if rule.slug not in chosen or rule.slug in ignored:
+            continue
+        if rule.needs_sb and not topo.has_sb:
+            result.skipped_rules.append(rule.slug)
+            continue
+        result.rules_run.append(rule.slug)
+        result.findings.extend(f for f in rule.func(topo, ctx)
+                               if SEVERITY_RANK[f.severity] <= limit)
+    result.findings.sort(key=Finding.sort_key)
+    return result

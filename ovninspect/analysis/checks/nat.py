@@ -1,0 +1,244 @@
+"""NAT rows northd drops, ignores or mis-wires, and external IPs that clash or are off-link.
+
+Every verdict comes from ``analysis.placement`` (semantics §7 rules 4-16); these checks only
+turn its causes and flags into findings with a fix.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from ...addr import in_network, same_address
+from ...topology import Router, RouterPort, Topology
+from ..owners import KUBE_OVN
+from ..placement import INACTIVE
+from .base import ERROR, INFO, WARNING, Context, Finding, norm_ip
+
+# Fix hints for nat-invalid, by the semantics §7 rule that rejected the row.
+_INVALID_HINTS = {
+    6: "Set external_ip to exactly one IPv4 or IPv6 address (no prefix, no list).",
+    7: "Keep only one of allowed_ext_ips and exempted_ext_ips.",
+    8: "Use a logical_ip of the external_ip's address family; dnat and dnat_and_snat need a "
+       "single host address (only snat takes a CIDR).",
+    9: "Set external_mac to a valid MAC (six colon-separated hex octets) or clear it.",
+    10: "Point gateway_port at a distributed gateway port of this router, or clear it (a "
+        "gateway router takes no gateway_port).",
+    11: "Set gateway_port to the DGP that should carry this external IP, or use an external IP "
+        "inside one DGP's network; an off-link EIP then also needs an upstream route "
+        "(see eip-off-link).",
+}
+
+
+def nat_invalid(topo: Topology, ctx: Context) -> list[Finding]:
+    """northd rejects the row itself: no NAT flows at all (rules 6-11)."""
+    out = []
+    for v in ctx.verdicts:
+        if v.cause != "invalid":
+            continue
+        hint = " ".join(_INVALID_HINTS[r] for r in v.rules if r in _INVALID_HINTS)
+        message = v.reason
+        if 11 in v.rules:
+            message += " (it is also off-link for every DGP: see eip-off-link)"
+        out.append(Finding("nat-invalid", ERROR, ctx.nat_object(v.nat), message, hint,
+                           ctx.nat_details(v.nat, ovn_rules=list(v.rules))))
+    return out
+
+
+def _inactive_hint(topo: Topology, router: Router, cause: Optional[str],
+                   rules: tuple[int, ...]) -> str:
+    if cause == "router-disabled":
+        return (f"If {router.name} should forward, set enabled=true on it "
+                f"(ovn-nbctl set Logical_Router {router.name} enabled=true).")
+    if 5 in rules:
+        return ("OVN 21.09-22.03 applies no NAT on a router with several DGPs: keep one DGP or "
+                "upgrade to OVN >= 22.06 (and set NAT.gateway_port).")
+    names = [p.name for p in router.ports if p.options.get("redirect-chassis")]
+    if names:
+        return (f"Replace options:redirect-chassis on {', '.join(names)} with gateway chassis "
+                "(ovn-nbctl lrp-set-gateway-chassis PORT CHASSIS PRIORITY).")
+    return (f"Give {router.name} a distributed gateway port (ovn-nbctl lrp-set-gateway-chassis "
+            "on its external port, or an ha_chassis_group), or make it a gateway router "
+            "(options:chassis).")
+
+
+def nat_inactive(topo: Topology, ctx: Context) -> list[Finding]:
+    """The router processes no NAT: no DGP and not a gateway router, multi-DGP on 21.09-22.03
+    (rules 4-5) -> error; enabled=false -> warning (a deliberate switch-off)."""
+    out = []
+    for v in ctx.verdicts:
+        if v.cause not in ("not-applied", "router-disabled"):
+            continue
+        router = topo.router_of(v.nat)
+        severity = WARNING if v.cause == "router-disabled" else ERROR
+        message = v.reason
+        if v.cause == "not-applied" and 4 in v.rules:
+            message += f"; only ARP for {v.nat.external_ip} is answered, so traffic is " \
+                       "attracted and dropped"
+        out.append(Finding("nat-inactive", severity, ctx.nat_object(v.nat), message,
+                           _inactive_hint(topo, router, v.cause, v.rules),
+                           ctx.nat_details(v.nat, cause=v.cause, ovn_rules=list(v.rules))))
+    return out
+
+
+def dnat_blackhole(topo: Topology, ctx: Context) -> list[Finding]:
+    """``dnat`` with logical_port and external_mac: ARP from the port's chassis, DNAT only on
+    the gateway (rule 16)."""
+    out = []
+    for v in ctx.verdicts:
+        if "dnat-blackhole" not in v.flags:
+            continue
+        dgp = v.gateway_port.name if v.gateway_port else "the gateway"
+        message = (f"dnat with logical_port {v.nat.logical_port} and external_mac "
+                   f"{v.nat.external_mac}: ARP for {v.nat.external_ip} is answered from "
+                   f"{v.nat.logical_port}'s chassis with {v.nat.external_mac}, but DNAT runs "
+                   f"only on the active gateway of {dgp}: inbound traffic is black-holed")
+        hint = ("Make it a dnat_and_snat to translate on the port's chassis, or clear "
+                "logical_port and external_mac to keep it centralized on the gateway.")
+        out.append(Finding("dnat-blackhole", ERROR, ctx.nat_object(v.nat), message, hint,
+                           ctx.nat_details(v.nat, gateway_port=dgp)))
+    return out
+
+
+def fip_port_missing(topo: Topology, ctx: Context) -> list[Finding]:
+    """A distributed FIP whose logical_port is empty or names no switch port: it is resident
+    on no chassis, so nothing translates or answers for it (rule 12)."""
+    out = []
+    for v in ctx.verdicts:
+        if "empty-logical-port" in v.flags:
+            message = (f"logical_port is an empty string but external_mac is set: OVN "
+                       f"distributes {v.nat.external_ip} to a port that exists nowhere")
+        elif "logical-port-missing" in v.flags:
+            message = (f"logical_port {v.nat.logical_port} names no logical switch port: the "
+                       f"distributed FIP {v.nat.external_ip} is resident on no chassis")
+        else:
+            continue
+        hint = ("Point logical_port at the workload's switch port, or delete the stale NAT "
+                "(clear external_mac to centralize it on the gateway instead).")
+        out.append(Finding("fip-port-missing", ERROR, ctx.nat_object(v.nat), message, hint,
+                           ctx.nat_details(v.nat, logical_port=v.nat.logical_port)))
+    return out
+
+
+def nat_ambiguous_gateway_port(topo: Topology, ctx: Context) -> list[Finding]:
+    """Several DGPs' networks contain the external IP and gateway_port is empty (rule 11)."""
+    out = []
+    router_dgps = {}
+    for v in ctx.verdicts:
+        if "ambiguous-gateway-port" not in v.flags:
+            continue
+        router = topo.router_of(v.nat)
+        names = router_dgps.setdefault(router.uuid, [
+            d.name for d in router.dgps
+            if any(in_network(v.nat.external_ip, n) for n in d.networks)])
+        chosen = v.gateway_port.name if v.gateway_port else "?"
+        message = (f"{v.nat.external_ip} is inside the networks of several DGPs "
+                   f"({', '.join(names)}) and gateway_port is empty: northd picks one by its "
+                   f"internal order (predicted {chosen}), which may change")
+        out.append(Finding("nat-ambiguous-gateway-port", WARNING, ctx.nat_object(v.nat),
+                           message, "Set NAT.gateway_port to the DGP that should carry it.",
+                           ctx.nat_details(v.nat, candidates=names)))
+    return out
+
+
+def _redistributes_nat(router: Router, dgp: RouterPort) -> bool:
+    """OVN dynamic routing advertises NAT external IPs of this DGP (OVN >= 25.03)."""
+    if router.options.get("dynamic-routing", "").lower() != "true":
+        return False
+    value = dgp.options.get("dynamic-routing-redistribute")
+    if value is None:
+        value = router.options.get("dynamic-routing-redistribute", "")
+    return "nat" in {x.strip() for x in value.split(",")}
+
+
+def eip_off_link(topo: Topology, ctx: Context) -> list[Finding]:
+    """The external IP is outside every network of the DGP it uses: OVN applies it, but the
+    upstream must route it to the DGP (cms-footprints R-d).  The several-DGP case, where
+    northd drops the row, is reported by nat-invalid only."""
+    out = []
+    for v in ctx.verdicts:
+        dgp = v.gateway_port
+        if v.mode == INACTIVE or dgp is None:
+            continue
+        if any(in_network(v.nat.external_ip, n) for n in dgp.networks):
+            continue
+        router = topo.router_of(v.nat)
+        dynamic = _redistributes_nat(router, dgp)
+        if dynamic and topo.version.at_least(25, 3):
+            continue   # OVN advertises it itself: nothing to do upstream
+        via = ", ".join(dgp.ips) or dgp.name
+        nets = ", ".join(dgp.networks)
+        severity = WARNING
+        message = (f"external IP {v.nat.external_ip} is outside every network of DGP "
+                   f"{dgp.name} ({nets}): OVN applies the NAT, but unless the upstream router "
+                   f"has that subnet on the same L2 segment it needs a route for "
+                   f"{v.nat.external_ip} via {via}")
+        peer = ctx.external_switch(v)
+        if peer is not None and peer.switch_uuid:
+            onlink = [n for n in ctx.switch_networks(peer.switch_uuid)
+                      if in_network(v.nat.external_ip, n.cidr)]
+            if onlink:
+                severity = INFO
+                message += (f"; the external switch {peer.switch} declares {onlink[0].cidr} "
+                            f"({onlink[0].source}), which contains it, so it is probably "
+                            "on-link upstream")
+        if dynamic:
+            message += (f"; options:dynamic-routing is set but OVN "
+                        f"{topo.version.release[0]}.{topo.version.release[1]:02d} predates "
+                        "dynamic routing (25.03), so nothing is advertised")
+        owner = ctx.owners.get(v.nat.uuid)
+        if owner is not None and owner.cms == KUBE_OVN:
+            message += ("; Kube-OVN allocates OvnEips inside the external subnet, so this row "
+                        "suggests a manual NB edit")
+        hint = (f"Route {v.nat.external_ip} to {via} on the upstream router, or let OVN "
+                f"(>= 25.03) advertise it: ovn-nbctl set Logical_Router {router.name} "
+                "options:dynamic-routing=true options:dynamic-routing-redistribute=nat.")
+        out.append(Finding("eip-off-link", severity, ctx.nat_object(v.nat), message, hint,
+                           ctx.nat_details(v.nat, gateway_port=dgp.name,
+                                           dgp_networks=list(dgp.networks))))
+    return out
+
+
+def eip_duplicate(topo: Topology, ctx: Context) -> list[Finding]:
+    """The same external IP on NATs of different routers attached to one external switch, or
+    equal to another router's port address there (cms-footprints R-a4)."""
+    groups: dict[tuple[str, str], list] = {}
+    switch_name: dict[str, str] = {}
+    for v in ctx.verdicts:
+        if v.mode == INACTIVE:
+            continue
+        peer = ctx.external_switch(v)
+        if peer is None or not peer.switch_uuid:
+            continue
+        switch_name[peer.switch_uuid] = peer.switch or peer.switch_uuid
+        # normalise the address text so 2001:db8::1 and 2001:0db8::1 group together
+        key = (peer.switch_uuid, norm_ip(v.nat.external_ip))
+        groups.setdefault(key, []).append(v)
+    out = []
+    for (sw, _), verdicts in sorted(groups.items(), key=lambda kv: kv[0]):
+        ext = verdicts[0].nat.external_ip
+        routers = sorted({v.nat.router_uuid for v in verdicts})
+        port_clash = [p for p in ctx.router_ports_on_switch.get(sw, [])
+                      if p.router_uuid not in routers
+                      and any(same_address(ip, ext) for ip in p.ips)]
+        if len(routers) < 2 and not port_clash:
+            continue
+        names = sorted({v.nat.router for v in verdicts} | {p.router for p in port_clash})
+        used = "; ".join(f"{v.nat.router} ({v.nat.type} -> {v.nat.logical_ip})"
+                         for v in sorted(verdicts, key=lambda v: (v.nat.router, v.nat.type)))
+        message = (f"{ext} is the external IP of NATs on {len(routers)} router(s) whose gateway "
+                   f"ports share external switch {switch_name[sw]}: {used}")
+        if port_clash:
+            message += "; it is also the address of router port " + ", ".join(
+                f"{p.name} ({p.router})" for p in port_clash)
+        message += (": several routers answer ARP for it and return traffic reaches only one "
+                    "of them")
+        hint = ("Give each router its own external IP.  Kube-OVN lets several VPCs share one "
+                "SNAT EIP, but return traffic is dropped (kubeovn/kube-ovn#5825).  EIPs of "
+                "iptables VPC NAT gateways are not in NB and are not checked here.")
+        details = {"external_ip": ext, "switch": switch_name[sw], "routers": names,
+                   "nat_uuids": sorted(v.nat.uuid for v in verdicts),
+                   "router_ports": [p.name for p in port_clash]}
+        out.append(Finding("eip-duplicate", ERROR, f"NAT {ext} on {', '.join(names)}", message,
+                           hint, details))
+    return out
+

@@ -1,0 +1,653 @@
+"""What-if failover: which external IPs stay reachable when some chassis are down (semantics
+§2-§4, §7 rules 2, 17-25).
+
+One entry per NAT row, per address of a DGP or gateway-router port (``router-port``) and per
+load-balancer VIP on a gateway-handled router (``lb-vip``).  Each entry depends on one
+:class:`Dependency`, built once and shared by every entry that needs the same thing:
+
+* :class:`GatewaySet` - a DGP's centralized work (centralized NATs, SNAT return traffic, the
+  DGP's own IPs, LB VIPs): reachable iff some registered member is up; the highest priority
+  wins, ties to the greatest name (rules 18-20); with SB data the active gateway must also map
+  the external switch's localnet network (rule 20);
+* :class:`GatewayRouterDep` - everything on a gateway router: its one chassis (rule 2);
+* :class:`PortChassis` - a distributed FIP: its port's chassis must be up; the chassis is
+  from SB (rule 23) or NB ``requested-chassis`` (inferred) (rules 21-22);
+* :class:`AnyOf` - LB VIPs that every DGP of the router serves (>= 25.03, rule 25);
+* :class:`Fixed` - verdicts no failure can change: inactive or black-holed NATs, unbound
+  ports, unknown locations (``reachable`` null).
+
+A scenario evaluates each dependency touching a down chassis once and reuses the all-up
+("before") outcome for the others, so a sweep over every gateway chassis costs little more
+than building the model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import combinations
+from typing import AbstractSet, Any, Iterable, Optional
+
+from ..addr import in_network
+from ..errors import UsageError
+from ..topology import GatewayMember, LoadBalancer, Router, RouterPort, Topology
+from .gateways import elect, ordered, registered_chassis
+from .placement import CENTRALIZED, DISTRIBUTED, INACTIVE, NatVerdict, classify_all
+
+KEPT, MOVED, LOST, UNKNOWN, UNREACHABLE = "kept", "moved", "lost", "unknown", "unreachable"
+CHANGES = (KEPT, MOVED, LOST, UNKNOWN, UNREACHABLE)
+NO_DOWN: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Whether an entry is reachable in one scenario, through which chassis, and why."""
+
+    reachable: Optional[bool]          # None: cannot be decided from the data given
+    via: Optional[str]
+    reason: str
+    rules: tuple[int, ...] = ()
+
+
+class Dependency:
+    """What a group of entries needs; evaluated once per scenario for all of them."""
+
+    kind = "fixed"
+    chassis: frozenset[str] = frozenset()      # chassis whose failure can change the outcome
+    candidates: frozenset[str] = frozenset()   # chassis that could carry it (for SPOFs)
+    label: Optional[str] = None                # DGP / router it is about
+
+    def __init__(self) -> None:
+        self.entries: list[int] = []           # indices into FailoverModel.entries
+        self.before: Outcome = Outcome(None, None, "")
+
+    def outcome(self, down: AbstractSet[str]) -> Outcome:
+        raise NotImplementedError
+
+
+class Fixed(Dependency):
+    """An outcome no chassis failure changes."""
+
+    def __init__(self, reachable: Optional[bool], reason: str, rules: tuple[int, ...] = ()
+                 ) -> None:
+        super().__init__()
+        self.fixed = Outcome(reachable, None, reason, rules)
+
+    def outcome(self, down: AbstractSet[str]) -> Outcome:
+        return self.fixed
+
+
+class GatewaySet(Dependency):
+    """Centralized work of one DGP: the elected member (rules 17-20)."""
+
+    kind = "gateway-port"
+
+    def __init__(self, port: RouterPort, registered: Optional[AbstractSet[str]],
+                 networks: tuple[str, ...], mappings: Optional[dict[str, dict[str, str]]]
+                 ) -> None:
+        super().__init__()
+        self.port = port.name
+        self.label = port.name
+        self.members: list[GatewayMember] = ordered(port.members)
+        self.registered = registered
+        self.chassis = frozenset(m.chassis for m in self.members
+                                 if registered is None or m.chassis in registered)
+        self.candidates = self.chassis
+        # rule 20 mapping check only with SB data and a localnet on the peer switch
+        self.networks = networks if mappings is not None else ()
+        self.mappings = mappings or {}
+
+    def outcome(self, down: AbstractSet[str]) -> Outcome:
+        active, why = elect(self.members, down, self.registered)
+        if active is None:
+            return Outcome(False, None, f"centralized on DGP {self.port}, which has no active "
+                           f"gateway: {why}", (18, 19, 20))
+        if self.networks and not any(n in self.mappings.get(active, {})
+                                     for n in self.networks):
+            return Outcome(False, None, f"centralized on DGP {self.port}: active gateway "
+                           f"{active} has no bridge mapping for {', '.join(self.networks)}, so "
+                           f"it cannot reach the external network ({why}) (rule 20)", (18, 20))
+        return Outcome(True, active, f"centralized on DGP {self.port}: active gateway "
+                       f"{active} ({why})", (18, 20))
+
+
+class GatewayRouterDep(Dependency):
+    """Everything on a gateway router runs on its ``options:chassis``, no failover (rule 2)."""
+
+    kind = "gateway-router"
+
+    def __init__(self, router: Router, registered: Optional[AbstractSet[str]]) -> None:
+        super().__init__()
+        self.router = router.name
+        self.label = router.name
+        self.gr_chassis = router.gr_chassis or None
+        self.registered = registered
+        usable = self.gr_chassis and (registered is None or self.gr_chassis in registered)
+        self.chassis = frozenset([self.gr_chassis]) if usable and self.gr_chassis else frozenset()
+        self.candidates = self.chassis
+
+    def outcome(self, down: AbstractSet[str]) -> Outcome:
+        ch = self.gr_chassis
+        if not ch:
+            return Outcome(False, None, f"gateway router {self.router} has an empty "
+                           "options:chassis: its ports are bound nowhere (rule 2)", (2,))
+        if self.registered is not None and ch not in self.registered:
+            return Outcome(False, None, f"gateway router {self.router}'s chassis {ch} is not "
+                           "registered in SB (rule 2)", (2,))
+        if ch in down:
+            return Outcome(False, None, f"gateway router {self.router}'s chassis {ch} is down: "
+                           "no failover (rule 2)", (2,))
+        return Outcome(True, ch, f"gateway router {self.router} on its chassis {ch} (rule 2)",
+                       (2,))
+
+
+class PortChassis(Dependency):
+    """A distributed FIP: handled on its port's chassis, whatever the gateways do (rule 21)."""
+
+    kind = "port-chassis"
+
+    def __init__(self, chassis: str, inferred: bool, network: str) -> None:
+        super().__init__()
+        self.port_chassis = chassis
+        self.inferred = inferred
+        self.network = network
+        self.chassis = frozenset([chassis])
+        self.candidates = self.chassis
+
+    def outcome(self, down: AbstractSet[str]) -> Outcome:
+        ch = self.port_chassis
+        if self.inferred:
+            where = (f"on {ch}, inferred from the port's requested-chassis; bridge mapping of "
+                     f"{self.network} assumed (give --sb to check)")
+        else:
+            where = f"on {ch}, where SB binds the port, which maps {self.network}"
+        if ch in down:
+            return Outcome(False, None, f"distributed {where}: that chassis is down and there "
+                           "is no fallback to the gateway (rule 21)", (21, 23))
+        return Outcome(True, ch, f"distributed {where} (rule 21)", (21, 23))
+
+
+class AnyOf(Dependency):
+    """Served by whichever of several DGPs is reachable (LB VIPs on >= 25.03, rule 25)."""
+
+    kind = "any-gateway-port"
+
+    def __init__(self, deps: list[Dependency]) -> None:
+        super().__init__()
+        self.deps = deps
+        self.label = " or ".join(d.label or "?" for d in deps)
+        self.chassis = frozenset().union(*(d.chassis for d in deps))
+        self.candidates = frozenset().union(*(d.candidates for d in deps))
+
+    def outcome(self, down: AbstractSet[str]) -> Outcome:
+        outs = [d.outcome(down) for d in self.deps]
+        for out in outs:
+            if out.reachable:
+                return Outcome(True, out.via, f"served by every DGP (rule 25); {out.reason}",
+                               (25, *out.rules))
+        return Outcome(False, None, "served by every DGP (rule 25), none reachable: "
+                       + "; ".join(o.reason for o in outs), (25,))
+
+
+@dataclass
+class Entry:
+    """One external IP an operator cares about, with what it depends on."""
+
+    router: str
+    router_uuid: str
+    type: str                    # NAT type | router-port | lb-vip
+    external_ip: str
+    mode: str                    # distributed | centralized | inactive
+    gateway_port: Optional[str]
+    dep: Dependency
+    uuid: Optional[str] = None   # NAT row
+    logical_ip: Optional[str] = None
+    logical_port: Optional[str] = None
+    load_balancer: Optional[str] = None
+    vip: Optional[str] = None
+
+    def ident(self) -> dict[str, Any]:
+        """The keys that identify the entry (design.md: router, type, external_ip)."""
+        out: dict[str, Any] = {"router": self.router, "type": self.type,
+                               "external_ip": self.external_ip}
+        if self.uuid:
+            out["uuid"] = self.uuid
+        if self.gateway_port:
+            out["gateway_port"] = self.gateway_port
+        if self.vip:
+            out["vip"] = self.vip
+        return out
+
+
+def change_of(before: Outcome, after: Outcome) -> str:
+    """kept / moved / lost / unknown / unreachable (see module docstring of failover-sim).
+
+    ``lost``: reachable with every chassis up, not reachable in the scenario.
+    ``unreachable``: already not reachable with every chassis up.
+    ``unknown``: reachability cannot be decided in one of the two.
+    """
+    if before.reachable is None or after.reachable is None:
+        return UNKNOWN
+    if not before.reachable:
+        return UNREACHABLE
+    if not after.reachable:
+        return LOST
+    return KEPT if after.via == before.via else MOVED
+
+
+@dataclass
+class EntryResult:
+    """One entry in one scenario."""
+
+    entry: Entry
+    outcome: Outcome
+
+    @property
+    def before(self) -> Outcome:
+        return self.entry.dep.before
+
+    @property
+    def change(self) -> str:
+        return change_of(self.before, self.outcome)
+
+    def to_dict(self, topo: Optional[Topology] = None) -> dict[str, Any]:
+        """The ``failover-sim`` JSON contract (design.md) plus extra keys."""
+        e, out, before = self.entry, self.outcome, self.before
+        row: dict[str, Any] = {
+            "router": e.router, "external_ip": e.external_ip, "type": e.type, "mode": e.mode,
+            "reachable": out.reachable, "via": out.via, "reason": out.reason,
+            "reachable_before": before.reachable, "via_before": before.via,
+            "change": self.change, "gateway_port": e.gateway_port, "rules": list(out.rules),
+            "router_uuid": e.router_uuid, "uuid": e.uuid, "logical_ip": e.logical_ip,
+            "logical_port": e.logical_port, "load_balancer": e.load_balancer, "vip": e.vip,
+        }
+        if topo is not None and topo.has_sb:
+            row["via_hostname"] = topo.hostname(out.via)
+            row["via_before_hostname"] = topo.hostname(before.via)
+        return row
+
+
+@dataclass
+class Scenario:
+    """Every entry with a set of chassis down."""
+
+    down: list[str]
+    results: list[EntryResult]
+
+    def counts(self) -> dict[str, int]:
+        out = dict.fromkeys(CHANGES, 0)
+        for r in self.results:
+            out[r.change] += 1
+        return out
+
+    @property
+    def lost(self) -> list[EntryResult]:
+        return [r for r in self.results if r.change == LOST]
+
+
+@dataclass
+class SweepCase:
+    """One failure combination of a sweep: what it loses and moves."""
+
+    down: tuple[str, ...]
+    lost: list[tuple[Entry, Outcome]]
+    moved: int
+
+    def to_dict(self, topo: Optional[Topology] = None) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "down": list(self.down), "lost": len(self.lost), "moved": self.moved,
+            "lost_entries": [dict(e.ident(), reason=o.reason) for e, o in self.lost],
+            "lost_ips": [f"{e.router}:{e.type}:{e.external_ip}" for e, _ in self.lost],
+        }
+        if topo is not None and topo.has_sb:
+            out["down_hostnames"] = [topo.hostname(c) for c in self.down]
+        return out
+
+
+@dataclass
+class SinglePoint:
+    """A chassis whose failure alone loses entries that nothing else can carry."""
+
+    kind: str                    # gateway-port | gateway-router | port-chassis | ...
+    chassis: str
+    router: Optional[str]
+    port: Optional[str]
+    entries: list[Entry]
+    reason: str
+
+    def to_dict(self, topo: Optional[Topology] = None) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "kind": self.kind, "chassis": self.chassis, "router": self.router,
+            "port": self.port, "reason": self.reason, "entries": len(self.entries),
+            "external_ips": [dict(e.ident()) for e in self.entries],
+        }
+        if topo is not None and topo.has_sb:
+            out["chassis_hostname"] = topo.hostname(self.chassis)
+        return out
+
+
+@dataclass
+class FailoverModel:
+    """Entries and their dependencies, built once per topology (and router selection)."""
+
+    topo: Topology
+    entries: list[Entry]
+    deps: list[Dependency]
+    by_chassis: dict[str, list[Dependency]]
+    gateway_chassis: list[str]          # every gateway chassis (DGP members, GR chassis)
+    aliases: dict[str, str]             # what users may type for --down -> chassis name
+    notes: list[str] = field(default_factory=list)
+
+
+# -- building -------------------------------------------------------------------------------
+class _Builder:
+    def __init__(self, topo: Topology) -> None:
+        self.topo = topo
+        self.registered = registered_chassis(topo)
+        self.entries: list[Entry] = []
+        self.deps: dict[int, Dependency] = {}
+        self._dgp: dict[str, GatewaySet] = {}
+        self._gr: dict[str, GatewayRouterDep] = {}
+        self._port: dict[tuple[str, bool, str], PortChassis] = {}
+        self._networks: dict[str, tuple[str, ...]] = {}
+        self.notes: set[str] = set()
+
+    def add(self, entry: Entry) -> None:
+        dep = entry.dep
+        if id(dep) not in self.deps:
+            self.deps[id(dep)] = dep
+        dep.entries.append(len(self.entries))
+        self.entries.append(entry)
+
+    def networks(self, port: RouterPort) -> tuple[str, ...]:
+        nets = self._networks.get(port.uuid)
+        if nets is None:
+            nets = tuple(dict.fromkeys(self.topo.external_networks(port)))
+            self._networks[port.uuid] = nets
+        return nets
+
+    def dgp(self, port: RouterPort) -> GatewaySet:
+        dep = self._dgp.get(port.uuid)
+        if dep is None:
+            mappings = None
+            networks: tuple[str, ...] = ()
+            if self.topo.has_sb:
+                networks = self.networks(port)
+                mappings = {m.chassis: self.topo.chassis[m.chassis].bridge_mappings
+                            for m in port.members if m.chassis in self.topo.chassis}
+            dep = GatewaySet(port, self.registered, networks, mappings)
+            self._dgp[port.uuid] = dep
+        return dep
+
+    def gr(self, router: Router) -> GatewayRouterDep:
+        dep = self._gr.get(router.uuid)
+        if dep is None:
+            dep = GatewayRouterDep(router, self.registered)
+            self._gr[router.uuid] = dep
+        return dep
+
+    def port_chassis(self, chassis: str, inferred: bool, network: str) -> PortChassis:
+        key = (chassis, inferred, network)
+        dep = self._port.get(key)
+        if dep is None:
+            dep = self._port[key] = PortChassis(chassis, inferred, network)
+        return dep
+
+    def distributed(self, verdict: NatVerdict) -> Dependency:
+        """Rules 21-23: what a distributed FIP needs."""
+        nat, dgp, topo = verdict.nat, verdict.gateway_port, self.topo
+        lp = nat.logical_port or ""
+        assert dgp is not None
+        if "empty-logical-port" in verdict.flags:
+            return Fixed(False, "logical_port is an empty string: resident on no chassis, "
+                         "nothing answers for this FIP (rule 21)", (21,))
+        if "logical-port-missing" in verdict.flags:
+            return Fixed(False, f"no logical switch port named {lp}: resident on no chassis, "
+                         "nothing answers for this FIP (rule 21)", (21,))
+        nets = self.networks(dgp)
+        if not nets:
+            return Fixed(False, f"distributed, but DGP {dgp.name}'s peer switch has no localnet "
+                         "port with a network_name: the FIP cannot reach the physical network "
+                         "from the port's chassis (rule 21)", (21,))
+        chassis = verdict.chassis
+        if topo.has_sb:
+            if chassis is None:
+                if topo.binding(lp) is None:
+                    return Fixed(None, f"SB has no Port_Binding for {lp} (SB older than NB?): "
+                                 "its chassis is unknown (rule 23)", (23,))
+                return Fixed(False, f"{lp} is not bound to any chassis in SB: resident nowhere, "
+                             "nothing answers for this FIP (rules 21, 23)", (21, 23))
+            ch = topo.chassis.get(chassis)
+            mapped = [n for n in nets if ch is not None and n in ch.bridge_mappings]
+            if not mapped:
+                return Fixed(False, f"black-holed: {lp} is bound on {chassis}, which has no "
+                             f"bridge mapping for {', '.join(nets)}; there is no fallback to "
+                             "the gateway (rules 21, 22)", (21, 22))
+            return self.port_chassis(chassis, False, mapped[0])
+        if chassis is None:
+            return Fixed(None, f"distributed on the chassis of {lp}, which is unknown without SB "
+                         "data and the port has no requested-chassis: give --sb (rule 23)",
+                         (21, 23))
+        return self.port_chassis(chassis, True, nets[0])
+
+    def nat_dep(self, router: Router, verdict: NatVerdict) -> Dependency:
+        if verdict.mode == INACTIVE:
+            return Fixed(False, f"inactive: {verdict.reason}", verdict.rules)
+        if "dnat-blackhole" in verdict.flags:
+            return Fixed(False, f"black-holed: {verdict.reason}", verdict.rules)
+        if router.is_gateway_router:
+            return self.gr(router)
+        if verdict.mode == DISTRIBUTED:
+            return self.distributed(verdict)
+        assert verdict.gateway_port is not None
+        return self.dgp(verdict.gateway_port)
+
+    def lb_dep(self, router: Router, lb: LoadBalancer, ip: str) -> tuple[Dependency, str]:
+        """Rule 25 and §4: who serves an LB VIP on a gateway-handled router."""
+        v = self.topo.version
+        if router.disabled:
+            return Fixed(False, f"router {router.name} has enabled=false (rule 4)", (4,)), INACTIVE
+        if router.is_gateway_router:
+            return self.gr(router), CENTRALIZED
+        if v.at_least(26, 3) and lb.options.get("distributed", "").lower() == "true":
+            return Fixed(None, f"load balancer {lb.name or lb.uuid} has options:distributed="
+                         "true: served on its backends' chassis, which is not modelled (rule 25)",
+                         (25,)), DISTRIBUTED
+        dgps = router.dgps
+        if len(dgps) == 1:
+            return self.dgp(dgps[0]), CENTRALIZED
+        if v.between((21, 9, 0), (22, 3)):
+            return Fixed(False, f"router {router.name} has {len(dgps)} DGPs: this OVN applies "
+                         "no load balancer on it (rule 25)", (25,)), INACTIVE
+        if not v.at_least(25, 3):
+            self.notes.add(f"router {router.name} has {len(dgps)} DGPs: OVN before 25.03 gives "
+                           f"LB flows only to the first one, {dgps[0].name} (rule 25)")
+            return self.dgp(dgps[0]), CENTRALIZED
+        matching = [d for d in dgps if any(in_network(ip, n) for n in d.networks)] or dgps
+        if len(matching) == 1:
+            return self.dgp(matching[0]), CENTRALIZED
+        dep = AnyOf([self.dgp(d) for d in matching])
+        return dep, CENTRALIZED
+
+    def router(self, router: Router, verdicts: list[NatVerdict]) -> None:
+        for verdict in verdicts:
+            nat = verdict.nat
+            gp = verdict.gateway_port.name if verdict.gateway_port else None
+            self.add(Entry(router.name, router.uuid, nat.type, nat.external_ip, verdict.mode,
+                           gp, self.nat_dep(router, verdict), uuid=nat.uuid,
+                           logical_ip=nat.logical_ip, logical_port=nat.logical_port))
+        if not router.is_gateway_router and not router.dgps:
+            return  # not gateway-handled: no router-port or lb-vip entries
+        disabled = (Fixed(False, f"router {router.name} has enabled=false: it drops all "
+                          "traffic (rule 4)", (4,)) if router.disabled else None)
+        if router.is_gateway_router:
+            for port in router.ports:
+                for ip in port.ips:
+                    self.add(Entry(router.name, router.uuid, "router-port", ip, CENTRALIZED,
+                                   None, disabled or self.gr(router), logical_port=port.name))
+        for port in router.dgps:
+            for ip in port.ips:
+                self.add(Entry(router.name, router.uuid, "router-port", ip, CENTRALIZED,
+                               port.name, disabled or self.dgp(port), logical_port=port.name))
+        for lb in router.load_balancers:
+            for vip, ip in zip(lb.vips, lb.vip_ips()):
+                dep, mode = self.lb_dep(router, lb, ip)
+                gp = dep.port if isinstance(dep, GatewaySet) else (
+                    dep.label if isinstance(dep, AnyOf) else None)
+                self.add(Entry(router.name, router.uuid, "lb-vip", ip, mode, gp, dep,
+                               load_balancer=lb.name or lb.uuid, vip=vip))
+
+
+def gateway_chassis(topo: Topology) -> list[str]:
+    """Every gateway chassis: effective members of any DGP, plus gateway routers' chassis."""
+    found: set[str] = set()
+    for router in topo.iter_routers():
+        if router.gr_chassis:
+            found.add(router.gr_chassis)
+        for port in router.dgps:
+            found.update(m.chassis for m in port.members)
+    return sorted(found)
+
+
+def _aliases(topo: Topology, model_chassis: Iterable[str]) -> dict[str, str]:
+    """Names --down accepts: chassis names, Gateway_Chassis row names, SB hostnames."""
+    out: dict[str, str] = {}
+    for host, name in topo.hostnames.items():
+        out[host] = name
+    for router in topo.iter_routers():
+        for port in router.ports:
+            for m in port.gateway_chassis:
+                if m.row:
+                    out[m.row] = m.chassis
+    names = set(topo.chassis) | set(model_chassis)
+    for router in topo.iter_routers():
+        if router.gr_chassis:
+            names.add(router.gr_chassis)
+        for port in router.ports:
+            names.update(m.chassis for m in port.gateway_chassis)
+            names.update(m.chassis for m in port.ha_members)
+    for name in names:
+        out[name] = name  # a chassis name beats a hostname or row name spelled the same
+    return out
+
+
+def build_model(topo: Topology, routers: Optional[list[Router]] = None) -> FailoverModel:
+    """Entries and dependencies of ``routers`` (default all), with the all-up outcomes."""
+    chosen = routers if routers is not None else list(topo.iter_routers())
+    verdicts = classify_all(topo, chosen)
+    by_router: dict[str, list[NatVerdict]] = {}
+    for verdict in verdicts:
+        by_router.setdefault(verdict.nat.router_uuid, []).append(verdict)
+    builder = _Builder(topo)
+    for router in chosen:
+        builder.router(router, by_router.get(router.uuid, []))
+    deps = list(builder.deps.values())
+    by_chassis: dict[str, list[Dependency]] = {}
+    for dep in deps:
+        dep.before = dep.outcome(NO_DOWN)
+        for ch in dep.chassis:
+            by_chassis.setdefault(ch, []).append(dep)
+    notes = sorted(builder.notes)
+    if not topo.has_sb and any(isinstance(d, GatewaySet) for d in deps):
+        notes.append("no SB data: gateway chassis are assumed registered and mapping the "
+                     "external network; give --sb to check (rules 18, 20)")
+    return FailoverModel(topo, builder.entries, deps, by_chassis, gateway_chassis(topo),
+                         _aliases(topo, by_chassis), notes)
+
+
+# -- scenarios ------------------------------------------------------------------------------
+def resolve_down(model: FailoverModel, names: Iterable[str]) -> list[str]:
+    """Chassis names for what the user typed (names, Gateway_Chassis rows, hostnames)."""
+    out: list[str] = []
+    unknown: list[str] = []
+    for raw in names:
+        name = raw.strip()
+        if not name:
+            continue
+        resolved = model.aliases.get(name)
+        if resolved is None:
+            unknown.append(name)
+        elif resolved not in out:
+            out.append(resolved)
+    if unknown:
+        hint = "" if model.topo.has_sb else " (hostnames need --sb)"
+        raise UsageError(f"--down: unknown chassis {', '.join(unknown)}: not a chassis name, "
+                         f"Gateway_Chassis name or hostname{hint}")
+    return out
+
+
+def simulate(model: FailoverModel, down: Iterable[str]) -> Scenario:
+    """Every entry with ``down`` chassis down (names already resolved)."""
+    down_list = list(dict.fromkeys(down))
+    down_set = frozenset(down_list)
+    outcomes: dict[int, Outcome] = {}
+    for ch in down_set:
+        for dep in model.by_chassis.get(ch, ()):
+            if id(dep) not in outcomes:
+                outcomes[id(dep)] = dep.outcome(down_set)
+    results = [EntryResult(e, outcomes.get(id(e.dep), e.dep.before)) for e in model.entries]
+    return Scenario(down_list, results)
+
+
+def affected(model: FailoverModel, down: frozenset[str]) -> list[tuple[Dependency, Outcome]]:
+    """Dependencies touching ``down`` with their outcome in that scenario."""
+    seen: dict[int, Dependency] = {}
+    for ch in sorted(down):
+        for dep in model.by_chassis.get(ch, ()):
+            seen.setdefault(id(dep), dep)
+    return [(dep, dep.outcome(down)) for dep in seen.values()]
+
+
+def sweep(model: FailoverModel, size: int = 1,
+          candidates: Optional[list[str]] = None) -> list[SweepCase]:
+    """Every combination of ``size`` chassis (default: the gateway chassis) failing together.
+
+    Only dependencies that touch the down chassis are re-evaluated; lost and moved entries are
+    exactly those a full :func:`simulate` of the same down set reports.
+    """
+    pool = sorted(set(candidates if candidates is not None else model.gateway_chassis))
+    cases = []
+    for combo in combinations(pool, size):
+        lost: list[tuple[int, Entry, Outcome]] = []
+        moved = 0
+        for dep, after in affected(model, frozenset(combo)):
+            change = change_of(dep.before, after)
+            if change == LOST:
+                lost.extend((i, model.entries[i], after) for i in dep.entries)
+            elif change == MOVED:
+                moved += len(dep.entries)
+        lost.sort(key=lambda t: t[0])
+        cases.append(SweepCase(combo, [(e, o) for _, e, o in lost], moved))
+    return cases
+
+
+def single_points_of_failure(model: FailoverModel) -> list[SinglePoint]:
+    """Reachable entries that exactly one chassis can carry: one-member DGPs, gateway
+    routers, distributed FIPs pinned to their port's chassis (rules 2, 19, 21)."""
+    out = []
+    for dep in model.deps:
+        if not dep.before.reachable or len(dep.candidates) != 1 or not dep.entries:
+            continue
+        (chassis,) = tuple(dep.candidates)
+        entries = [model.entries[i] for i in dep.entries]
+        n = len(entries)
+        if isinstance(dep, GatewaySet):
+            total = len(dep.members)
+            why = (f"DGP {dep.port} has a single member {chassis}" if total == 1 else
+                   f"DGP {dep.port} has only one registered member, {chassis}")
+            out.append(SinglePoint(dep.kind, chassis, entries[0].router, dep.port, entries,
+                                   f"{why}: if it fails, {n} entries are lost (rule 19)"))
+        elif isinstance(dep, GatewayRouterDep):
+            out.append(SinglePoint(dep.kind, chassis, dep.router, None, entries,
+                                   f"gateway router {dep.router} is pinned to {chassis}: if it "
+                                   f"fails, {n} entries are lost (rule 2)"))
+        elif isinstance(dep, PortChassis):
+            routers = sorted({e.router for e in entries})
+            out.append(SinglePoint(dep.kind, chassis, routers[0] if len(routers) == 1 else None,
+                                   None, entries, f"{n} distributed FIP(s) handled only on "
+                                   f"their port's chassis {chassis}: OVN does not move them "
+                                   "(rule 21)"))
+        else:
+            out.append(SinglePoint(dep.kind, chassis, entries[0].router, dep.label, entries,
+                                   f"{dep.label} can only be carried by {chassis}"))
+    out.sort(key=lambda s: (s.chassis, s.kind, s.router or "", s.port or ""))
+    return out

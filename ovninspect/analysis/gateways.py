@@ -1,0 +1,268 @@
+"""Gateway ports: which chassis may host each one, which should, which does (semantics §2,
+§7 rules 2, 17-19 and 24).
+
+One view per distributed gateway port (DGP) and per gateway router (GR):
+
+* the effective member list, highest priority first, ties to the greater chassis name, and
+  where it came from: ``ha_chassis_group`` (wins when both are set, rule 17),
+  ``gateway_chassis``, or the GR's ``options:chassis`` (rule 2);
+* the predicted active chassis with nothing down (rules 18-19; with SB data, members whose
+  chassis is not registered never become active);
+* the observed one: SB ``Port_Binding["cr-<dgp>"].chassis`` or NB
+  ``status:hosting-chassis`` (rule 24), for a GR the chassis its ports are bound to;
+* with SB data, the HA_Chassis_Group northd wrote for the ``cr-`` port, as a cross-check.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import AbstractSet, Any, Optional
+
+from ..topology import GatewayMember, Router, RouterPort, Topology
+
+DGP, GATEWAY_ROUTER = "dgp", "gateway-router"
+
+
+@dataclass(frozen=True)
+class Member:
+    """One chassis that may host a gateway port."""
+
+    chassis: str
+    priority: Optional[int]          # None on a gateway router (no election)
+    registered: Optional[bool]       # None without SB data
+    hostname: Optional[str] = None
+    row: Optional[str] = None        # Gateway_Chassis row name, when from gateway_chassis
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"chassis": self.chassis, "priority": self.priority}
+        if self.registered is not None:
+            out["registered"] = self.registered
+            out["hostname"] = self.hostname
+        if self.row:
+            out["gateway_chassis_row"] = self.row
+        return out
+
+
+@dataclass
+class GatewayPortView:
+    """One DGP or gateway router with its members, predicted and observed active chassis."""
+
+    router: str
+    router_uuid: str
+    port: Optional[str]              # LRP name; None for a gateway router
+    port_uuid: Optional[str]
+    kind: str                        # dgp | gateway-router
+    source: Optional[str]            # ha_chassis_group | gateway_chassis | gateway_router |
+    #                                  redirect-chassis (<= 20.09)
+    members: list[Member]
+    active_predicted: Optional[str]
+    reason: str
+    rules: tuple[int, ...]
+    active_observed: Optional[str] = None
+    observed_source: Optional[str] = None    # sb | nb-status
+    ha_chassis_group: Optional[str] = None
+    ignored_gateway_chassis: list[Member] = field(default_factory=list)
+    sb_group: Optional[str] = None
+    sb_members: Optional[list[Member]] = None
+    ports: list[str] = field(default_factory=list)   # a GR's router ports
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def differs(self) -> bool:
+        """Observed and predicted active chassis are both known and are not the same."""
+        return self.active_observed is not None and self.active_observed != self.active_predicted
+
+    @property
+    def sb_differs(self) -> Optional[bool]:
+        """The SB group northd wrote differs from the NB effective members (None: no SB)."""
+        if self.sb_members is None:
+            return None
+        return _member_key(self.sb_members) != _member_key(self.members)
+
+    def to_dict(self, topo: Optional[Topology] = None) -> dict[str, Any]:
+        """The ``gateways`` JSON contract (design.md) plus extra keys."""
+        out: dict[str, Any] = {
+            "router": self.router, "port": self.port, "source": self.source,
+            "members": [m.to_dict() for m in self.members],
+            "active_predicted": self.active_predicted, "active_observed": self.active_observed,
+            "differs": self.differs, "kind": self.kind, "router_uuid": self.router_uuid,
+            "port_uuid": self.port_uuid, "observed_source": self.observed_source,
+            "ha_chassis_group": self.ha_chassis_group, "reason": self.reason,
+            "rules": list(self.rules),
+        }
+        if self.ignored_gateway_chassis:
+            out["ignored_gateway_chassis"] = [m.to_dict() for m in self.ignored_gateway_chassis]
+        if self.ports:
+            out["ports"] = list(self.ports)
+        if topo is not None and topo.has_sb:
+            out["active_predicted_hostname"] = topo.hostname(self.active_predicted)
+            out["active_observed_hostname"] = topo.hostname(self.active_observed)
+            out["sb_ha_chassis_group"] = self.sb_group
+            out["sb_members"] = ([m.to_dict() for m in self.sb_members]
+                                 if self.sb_members is not None else None)
+            out["sb_differs"] = self.sb_differs
+        if self.notes:
+            out["notes"] = list(self.notes)
+        return out
+
+
+def _member_key(members: list[Member]) -> list[tuple[str, Optional[int]]]:
+    return sorted((m.chassis, m.priority) for m in members)
+
+
+def ordered(members: list[GatewayMember]) -> list[GatewayMember]:
+    """Highest priority first; ties to the lexicographically greater chassis name (rule 18).
+
+    ovn-controller compares names with strcmp (byte order), so compare UTF-8 bytes.
+    """
+    return sorted(members, key=lambda m: (m.priority, m.chassis.encode()), reverse=True)
+
+
+def _member(topo: Topology, m: GatewayMember) -> Member:
+    registered = (m.chassis in topo.chassis) if topo.has_sb else None
+    return Member(m.chassis, m.priority, registered, topo.hostname(m.chassis), m.row)
+
+
+def registered_chassis(topo: Topology) -> Optional[set[str]]:
+    """Chassis names registered in SB, or None without SB data (rule 18)."""
+    return set(topo.chassis) if topo.has_sb else None
+
+
+def elect(members: list[GatewayMember], down: AbstractSet[str] = frozenset(),
+          registered: Optional[AbstractSet[str]] = None) -> tuple[Optional[str], str]:
+    """The active chassis among ``members`` and why (rules 18-19)."""
+    order = ordered(members)
+    if not order:
+        return None, "no members: nothing can host it"
+    unregistered = [m.chassis for m in order if registered is not None
+                    and m.chassis not in registered]
+    eligible = [m for m in order if m.chassis not in unregistered]
+    alive = [m for m in eligible if m.chassis not in down]
+    skipped = ""
+    if unregistered:
+        skipped = f"; {', '.join(unregistered)} not registered in SB, never active"
+    if not alive:
+        if len(order) == 1:
+            why = ("is not registered in SB" if unregistered else "is down")
+            return None, f"its only member {order[0].chassis} {why}: nothing fails over (rule 19)"
+        dead = [m.chassis for m in eligible]
+        if not dead:
+            return None, f"no member is registered in SB (rule 18){skipped}"
+        return None, f"every member is down ({', '.join(dead)}) (rule 18){skipped}"
+    best = alive[0]
+    ties = [m.chassis for m in alive if m.priority == best.priority]
+    if len(order) == 1:
+        why = f"single member {best.chassis}: no failover (rule 19)"
+    elif len(ties) > 1:
+        why = (f"priority {best.priority} is shared by {', '.join(ties)}: the greatest name "
+               f"{best.chassis} wins (rule 18)")
+    else:
+        why = f"highest live priority {best.priority} (rule 18)"
+    dead = [m.chassis for m in eligible if m.chassis in down]
+    if dead:
+        why += f"; down: {', '.join(dead)}"
+    return best.chassis, why + skipped
+
+
+def _sb_group(topo: Topology, port: RouterPort) -> tuple[Optional[str], Optional[list[Member]]]:
+    """The SB HA_Chassis_Group northd wrote for ``cr-<port>`` (§2.1), if SB has one."""
+    sb = topo.sb
+    if sb is None or not sb.has_table("HA_Chassis_Group"):
+        return None, None
+    pb = sb.table("Port_Binding").index("logical_port").get(port.cr_name)
+    if pb is None:
+        return None, None
+    group = sb.table("HA_Chassis_Group").get(pb.get("ha_chassis_group"))
+    if group is None:
+        return None, None
+    chassis_tbl, ha_tbl = sb.table("Chassis"), sb.table("HA_Chassis")
+    members = []
+    for uuid in group["ha_chassis"]:
+        ha = ha_tbl.get(uuid)
+        if ha is None:
+            continue
+        ch = chassis_tbl.get(ha.get("chassis"))
+        name = ch["name"] if ch is not None else (ha.get("external_ids") or {}).get(
+            "chassis-name", "")
+        members.append(Member(name, int(ha["priority"]), ch is not None, topo.hostname(name)))
+    members.sort(key=lambda m: (m.priority or 0, m.chassis.encode()), reverse=True)
+    return group["name"], members
+
+
+def dgp_view(topo: Topology, router: Router, port: RouterPort) -> GatewayPortView:
+    """The view of one DGP (rules 17-19, 24)."""
+    source = port.gateway_source
+    effective = ordered(port.members)
+    members = [_member(topo, m) for m in effective]
+    active, why = elect(effective, frozenset(), registered_chassis(topo))
+    rules: tuple[int, ...] = (17, 18) if len(members) != 1 else (17, 18, 19)
+    origin = {"ha_chassis_group": f"HA_Chassis_Group {port.ha_group or '(missing row)'}",
+              "gateway_chassis": "gateway_chassis",
+              "redirect-chassis": "options:redirect-chassis (OVN <= 20.09)"}.get(
+                  source or "", "no gateway configuration")
+    reason = f"members from {origin}; predicted {active or 'none'}: {why}"
+    view = GatewayPortView(
+        router=router.name, router_uuid=router.uuid, port=port.name, port_uuid=port.uuid,
+        kind=DGP, source=source, members=members, active_predicted=active, reason=reason,
+        rules=rules, ha_chassis_group=port.ha_group if port.has_ha_group else None)
+    if port.has_ha_group and port.gateway_chassis:
+        view.ignored_gateway_chassis = [_member(topo, m) for m in ordered(port.gateway_chassis)]
+        view.notes.append(f"{port.name} has both ha_chassis_group and gateway_chassis: northd "
+                          "ignores gateway_chassis (rule 17)")
+    view.active_observed, view.observed_source = topo.observed_active(port)
+    if view.differs:
+        view.notes.append(f"{port.name}: observed active {view.active_observed} "
+                          f"({view.observed_source}) is not the predicted {active or 'none'}")
+    view.sb_group, view.sb_members = _sb_group(topo, port)
+    if view.sb_differs:
+        view.notes.append(f"{port.name}: the SB HA_Chassis_Group {view.sb_group} northd wrote "
+                          "differs from the NB members (SB taken at another time?)")
+    return view
+
+
+def gr_view(topo: Topology, router: Router) -> GatewayPortView:
+    """The view of one gateway router: its ``options:chassis``, no failover (rule 2)."""
+    chassis = router.gr_chassis or None
+    registered = registered_chassis(topo)
+    members = ([Member(chassis, None, chassis in registered if registered is not None else None,
+                       topo.hostname(chassis))] if chassis else [])
+    if not chassis:
+        active, why = None, "options:chassis is empty: its ports are bound nowhere"
+    elif registered is not None and chassis not in registered:
+        active, why = None, f"{chassis} is not registered in SB"
+    else:
+        active, why = chassis, "pinned to options:chassis, no failover"
+    view = GatewayPortView(
+        router=router.name, router_uuid=router.uuid, port=None, port_uuid=None,
+        kind=GATEWAY_ROUTER, source="gateway_router", members=members,
+        active_predicted=active, reason=f"gateway router: {why} (rule 2)", rules=(2,),
+        ports=[p.name for p in router.ports])
+    if topo.has_sb:
+        for port in router.ports:
+            binding = topo.binding(port.name)
+            if binding is not None and binding.chassis:
+                view.active_observed, view.observed_source = binding.chassis, "sb"
+                break
+    if view.differs:
+        view.notes.append(f"gateway router {router.name}: ports bound on "
+                          f"{view.active_observed}, not on options:chassis {chassis}")
+    return view
+
+
+def gateway_views(topo: Topology, routers: Optional[list[Router]] = None
+                  ) -> list[GatewayPortView]:
+    """One view per DGP and gateway router (of ``routers`` when given), in router order."""
+    out = []
+    for router in routers if routers is not None else topo.iter_routers():
+        if router.is_gateway_router:
+            out.append(gr_view(topo, router))
+        for port in router.dgps:
+            out.append(dgp_view(topo, router, port))
+    return out
+
+
+def non_dgp_notes(topo: Topology, routers: Optional[list[Router]] = None) -> list[str]:
+    """Ports with gateway configuration that northd does not treat as DGPs (rule 3)."""
+    return [f"{p.router}/{p.name} is not a gateway port: {p.not_dgp_reason}"
+            for r in (routers if routers is not None else topo.iter_routers())
+            for p in r.ports if p.not_dgp_reason]
