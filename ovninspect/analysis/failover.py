@@ -103,11 +103,12 @@ class GatewaySet(Dependency):
                            f"gateway: {why}", (18, 19, 20))
         if self.networks and not any(n in self.mappings.get(active, {})
                                      for n in self.networks):
-            return Outcome(False, None, f"centralized on DGP {self.port}: active gateway "
+            return Outcome(False, None, f"centralized on DGP {self.port}: the active gateway "
                            f"{active} has no bridge mapping for {', '.join(self.networks)}, so "
-                           f"it cannot reach the external network ({why}) (rule 20)", (18, 20))
+                           f"it cannot reach the external network (rule 20); elected: {why}",
+                           (18, 20))
         return Outcome(True, active, f"centralized on DGP {self.port}: active gateway "
-                       f"{active} ({why})", (18, 20))
+                       f"{active}, {why}", (18, 20))
 
 
 class GatewayRouterDep(Dependency):
