@@ -1,0 +1,36 @@
+"""Shared pytest configuration: ``--runslow`` for ``slow`` tests, ``ovn`` tests need binaries.
+
+Markers (registered in pyproject.toml):
+
+* ``slow``: skipped unless ``--runslow`` is given;
+* ``ovn``: skipped when the OVN/OVS binaries the lab needs are not installed.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.ovnlab import have_ovn
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--runslow", action="store_true", default=False,
+                     help="also run tests marked slow")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # keep working when pyproject.toml's marker list is not picked up (e.g. -c elsewhere)
+    config.addinivalue_line("markers", "slow: long-running (run with --runslow)")
+    config.addinivalue_line("markers", "ovn: needs ovsdb-server / ovn-nbctl / ovn-northd")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    runslow = config.getoption("--runslow")
+    ovn_ok = have_ovn()
+    skip_slow = pytest.mark.skip(reason="slow: run with --runslow")
+    skip_ovn = pytest.mark.skip(reason="OVN binaries (ovsdb-server, ovn-nbctl, ...) not found")
+    for item in items:
+        if "slow" in item.keywords and not runslow:
+            item.add_marker(skip_slow)
+        if "ovn" in item.keywords and not ovn_ok:
+            item.add_marker(skip_ovn)
