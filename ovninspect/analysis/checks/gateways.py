@@ -105,8 +105,7 @@ def gw_unknown_chassis(topo: Topology, ctx: Context) -> list[Finding]:
                               for m in unknown)
             if left:
                 severity = WARNING
-                tail = (f"; it can only fail over among "
-                        f"{', '.join(m.chassis for m in left)}")
+                tail = f"; only {', '.join(m.chassis for m in left)} can host it"
             else:
                 severity = ERROR
                 tail = f": no member is registered, so {dgp.cr_name} is never bound"

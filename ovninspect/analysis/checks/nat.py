@@ -223,15 +223,12 @@ def eip_duplicate(topo: Topology, ctx: Context) -> list[Finding]:
         if len(routers) < 2 and not port_clash:
             continue
         names = sorted({v.nat.router for v in verdicts} | {p.router for p in port_clash})
-        used = "; ".join(f"{v.nat.router} ({v.nat.type} -> {v.nat.logical_ip})"
-                         for v in sorted(verdicts, key=lambda v: (v.nat.router, v.nat.type)))
-        message = (f"{ext} is the external IP of NATs on {len(routers)} router(s) whose gateway "
-                   f"ports share external switch {switch_name[sw]}: {used}")
-        if port_clash:
-            message += "; it is also the address of router port " + ", ".join(
-                f"{p.name} ({p.router})" for p in port_clash)
-        message += (": several routers answer ARP for it and return traffic reaches only one "
-                    "of them")
+        claims = [f"NAT on {v.nat.router} ({v.nat.type} -> {v.nat.logical_ip})"
+                  for v in sorted(verdicts, key=lambda v: (v.nat.router, v.nat.type))]
+        claims += [f"router port {p.name} of {p.router}" for p in port_clash]
+        message = (f"{ext} is claimed on external switch {switch_name[sw]} by {len(names)} "
+                   f"routers: {'; '.join(claims)}: each answers ARP for it and return traffic "
+                   "reaches only one of them")
         hint = ("Give each router its own external IP.  Kube-OVN lets several VPCs share one "
                 "SNAT EIP, but return traffic is dropped (kubeovn/kube-ovn#5825).  EIPs of "
                 "iptables VPC NAT gateways are not in NB and are not checked here.")

@@ -1,0 +1,507 @@
+"""Recipes for the ``ovninspect check`` tests: each scenario builds, with ovn-nbctl (and
+ovn-sbctl), one NB that triggers a rule next to a near miss that must not trigger it.
+
+Every builder takes an :class:`OvnLab` whose NB server is running and issues only plain
+``ovn-nbctl`` commands, so a scenario can be replayed by hand against any NB::
+
+    with OvnLab() as lab:
+        lab.start_nb()
+        nat_invalid(lab)
+
+Rows that ovn-nbctl refuses to write (a dnat with logical_port, a bad MAC, ...) are made
+with ``create NAT ... -- add Logical_Router R nat @n``, as other clients or raw edits would.
+Scenarios that need SB (``SB_SCENARIOS``) also run ovn-northd (to create the port bindings)
+and then register chassis and bind ports with ovn-sbctl.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Optional
+
+from tests.ovnlab import OvnLab
+
+# -- building blocks ----------------------------------------------------------------------
+
+
+def switch(lab: OvnLab, ls: str, localnet: Optional[str] = None, **ln_ids: str) -> None:
+    """A logical switch, optionally with a localnet port ``ln-<ls>`` (network_name=localnet)."""
+    lab.nbctl("ls-add", ls)
+    if localnet:
+        ln = f"ln-{ls}"
+        lab.nbctl("lsp-add", ls, ln, "--", "lsp-set-type", ln, "localnet",
+                  "--", "lsp-set-addresses", ln, "unknown",
+                  "--", "lsp-set-options", ln, f"network_name={localnet}")
+        for key, value in ln_ids.items():
+            lab.nbctl("set", "Logical_Switch_Port", ln, f"external_ids:{key}={value}")
+
+
+def connect(lab: OvnLab, lr: str, ls: str, lrp: str, mac: str, *networks: str) -> None:
+    """Router port ``lrp`` on ``lr`` plus its router-type peer LSP ``<ls>-<lr>`` on ``ls``."""
+    lab.nbctl("lrp-add", lr, lrp, mac, *networks)
+    lsp = f"{ls}-{lr}"
+    lab.nbctl("lsp-add", ls, lsp, "--", "lsp-set-type", lsp, "router",
+              "--", "lsp-set-addresses", lsp, "router",
+              "--", "lsp-set-options", lsp, f"router-port={lrp}")
+
+
+def pod(lab: OvnLab, ls: str, name: str, mac: str, ip: str, **ids: str) -> None:
+    """A workload port ``name`` on ``ls`` with addresses "<mac> <ip>" and external_ids."""
+    lab.nbctl("lsp-add", ls, name, "--", "lsp-set-addresses", name, f"{mac} {ip}")
+    for key, value in ids.items():
+        lab.nbctl("set", "Logical_Switch_Port", name, f'external_ids:"{key}"="{value}"')
+
+
+def gateway(lab: OvnLab, lrp: str, *members: tuple[str, int]) -> None:
+    """Gateway_Chassis members (chassis, priority) on ``lrp``: this makes it a DGP."""
+    for chassis, priority in members:
+        lab.nbctl("lrp-set-gateway-chassis", lrp, chassis, str(priority))
+
+
+def ha_group(lab: OvnLab, lrp: str, group: str, *members: tuple[str, int]) -> None:
+    """An HA_Chassis_Group ``group`` with ``members``, set as ``lrp``'s ha_chassis_group."""
+    lab.nbctl("ha-chassis-group-add", group)
+    for chassis, priority in members:
+        lab.nbctl("ha-chassis-group-add-chassis", group, chassis, str(priority))
+    uuid = lab.nbctl("get", "HA_Chassis_Group", group, "_uuid").strip()
+    lab.nbctl("set", "Logical_Router_Port", lrp, f"ha_chassis_group={uuid}")
+
+
+def raw_nat(lab: OvnLab, lr: str, **cols: str) -> None:
+    """A NAT row written with ``create NAT`` (bypasses lr-nat-add's checks).  Keys with a
+    colon set map entries, e.g. ``**{"options:staleless": "false"}``."""
+    kv = []
+    for key, value in cols.items():
+        column, sep, mkey = key.partition(":")
+        kv.append(f'{column}:"{mkey}"="{value}"' if sep else f'{column}="{value}"')
+    lab.nbctl("--id=@n", "create", "NAT", *kv, "--", "add", "Logical_Router", lr, "nat", "@n")
+
+
+def uuid_of(lab: OvnLab, table: str, name: str) -> str:
+    return lab.nbctl("get", table, name, "_uuid").strip()
+
+
+def vpc(lab: OvnLab, name: str, subnet_gw: str, ext_switch: str, ext_ip: str,
+        members: tuple[tuple[str, int], ...] = (("node-177", 100), ("node-46", 90)),
+        mac_suffix: int = 1, **router_ids: str) -> None:
+    """A Kube-OVN-shaped VPC: router ``name``, subnet switch ``<name>-subnet1`` (gateway
+    ``subnet_gw``), DGP ``<name>-<ext_switch>`` with address ``ext_ip`` and ``members``."""
+    lab.nbctl("lr-add", name)
+    for key, value in router_ids.items():
+        lab.nbctl("set", "Logical_Router", name, f'external_ids:"{key}"="{value}"')
+    switch(lab, f"{name}-subnet1")
+    connect(lab, name, f"{name}-subnet1", f"{name}-{name}-subnet1",
+            f"00:00:00:00:{mac_suffix:02x}:01", subnet_gw)
+    connect(lab, name, ext_switch, f"{name}-{ext_switch}", f"00:00:00:e1:{mac_suffix:02x}:01",
+            ext_ip)
+    if members:
+        gateway(lab, f"{name}-{ext_switch}", *members)
+
+
+# -- scenarios ------------------------------------------------------------------------------
+
+
+def nat_invalid(lab: OvnLab) -> None:
+    """nat-invalid: four rows northd drops on vpc1 and vpc3; valid near misses next to them.
+
+    * 10.9.101.13: dnat_and_snat with logical_port and external_mac "not-a-mac" (rule 9);
+    * 10.9.101.14: dnat_and_snat whose logical_ip is a CIDR (rule 8);
+    * 10.9.101.15: gateway_port = the subnet port, not a DGP (rule 10);
+    * 10.9.200.5 on vpc3: two DGPs, neither contains it, no gateway_port (rule 11).
+    Near misses: 10.9.101.9 distributed FIP; 10.9.101.17 snat with a junk MAC (only checked
+    from OVN 25.03 for snat); 10.9.101.20 on vpc3 inside one DGP's subnet.
+    """
+    switch(lab, "external0", localnet="external0")
+    switch(lab, "external1", localnet="external1")
+    vpc(lab, "vpc1", "192.168.0.1/24", "external0", "10.9.101.1/24")
+    pod(lab, "vpc1-subnet1", "pod1.ns1", "00:00:00:00:00:04", "192.168.0.4")
+    lab.nbctl("lr-nat-add", "vpc1", "dnat_and_snat", "10.9.101.9", "192.168.0.4", "pod1.ns1",
+              "00:00:00:00:09:09")
+    raw_nat(lab, "vpc1", type="dnat_and_snat", external_ip="10.9.101.13",
+            logical_ip="192.168.0.13", logical_port="pod1.ns1", external_mac="not-a-mac")
+    raw_nat(lab, "vpc1", type="dnat_and_snat", external_ip="10.9.101.14",
+            logical_ip="192.168.0.0/24")
+    lab.nbctl("--id=@n", "create", "NAT", "type=dnat_and_snat", "external_ip=10.9.101.15",
+              "logical_ip=192.168.0.15",
+              f"gateway_port={uuid_of(lab, 'Logical_Router_Port', 'vpc1-vpc1-subnet1')}",
+              "--", "add", "Logical_Router", "vpc1", "nat", "@n")
+    raw_nat(lab, "vpc1", type="snat", external_ip="10.9.101.17", logical_ip="192.168.0.0/24",
+            external_mac="zz:00")
+    # vpc3: two DGPs
+    vpc(lab, "vpc3", "192.168.3.1/24", "external0", "10.9.101.3/24", mac_suffix=3)
+    connect(lab, "vpc3", "external1", "vpc3-external1", "00:00:00:e1:03:02", "10.9.102.3/24")
+    gateway(lab, "vpc3-external1", ("node-177", 100), ("node-46", 90))
+    raw_nat(lab, "vpc3", type="dnat_and_snat", external_ip="10.9.200.5",
+            logical_ip="192.168.3.5")   # lr-nat-add refuses it
+    lab.nbctl("lr-nat-add", "vpc3", "dnat_and_snat", "10.9.101.20", "192.168.3.20")
+
+
+def nat_inactive(lab: OvnLab) -> None:
+    """nat-inactive: vpc4 has no DGP (its external port has no gateway chassis), vpc5 has a
+    DGP but enabled=false.  Near miss: gw1, a gateway router (options:chassis) with an snat."""
+    switch(lab, "external0", localnet="external0")
+    vpc(lab, "vpc4", "192.168.4.1/24", "external0", "10.9.101.4/24", members=(), mac_suffix=4)
+    lab.nbctl("lr-nat-add", "vpc4", "dnat_and_snat", "10.9.101.40", "192.168.4.40")
+    vpc(lab, "vpc5", "192.168.5.1/24", "external0", "10.9.101.5/24", mac_suffix=5)
+    lab.nbctl("lr-nat-add", "vpc5", "snat", "10.9.101.5", "192.168.5.0/24")
+    lab.nbctl("set", "Logical_Router", "vpc5", "enabled=false")
+    lab.nbctl("lr-add", "gw1", "--", "set", "Logical_Router", "gw1", "options:chassis=node-1")
+    switch(lab, "gw1-ext")
+    connect(lab, "gw1", "gw1-ext", "gw1-ext0", "00:00:00:e1:06:01", "172.16.0.2/24")
+    lab.nbctl("lr-nat-add", "gw1", "snat", "172.16.0.2", "10.0.0.0/8")
+
+
+def dnat_blackhole(lab: OvnLab) -> None:
+    """dnat-blackhole: 10.9.101.14 is a dnat with logical_port pod2 and external_mac.  Near
+    misses: the same as dnat_and_snat (10.9.101.16, distributed) and a plain dnat
+    (10.9.101.18, centralized)."""
+    switch(lab, "external0", localnet="external0")
+    vpc(lab, "vpc1", "192.168.0.1/24", "external0", "10.9.101.1/24")
+    pod(lab, "vpc1-subnet1", "pod2.ns1", "00:00:00:00:00:05", "192.168.0.5")
+    pod(lab, "vpc1-subnet1", "pod3.ns1", "00:00:00:00:00:06", "192.168.0.6")
+    raw_nat(lab, "vpc1", type="dnat", external_ip="10.9.101.14", logical_ip="192.168.0.5",
+            logical_port="pod2.ns1", external_mac="00:00:00:00:0e:0e")
+    lab.nbctl("lr-nat-add", "vpc1", "dnat_and_snat", "10.9.101.16", "192.168.0.6", "pod3.ns1",
+              "00:00:00:00:0e:10")
+    lab.nbctl("lr-nat-add", "vpc1", "dnat", "10.9.101.18", "192.168.0.5")
+
+
+def fip_port_missing(lab: OvnLab) -> None:
+    """fip-port-missing: 10.9.101.15 distributed to ghost.ns1, a port that does not exist.
+    Near miss: 10.9.101.9 distributed to the existing pod1.ns1."""
+    switch(lab, "external0", localnet="external0")
+    vpc(lab, "vpc1", "192.168.0.1/24", "external0", "10.9.101.1/24")
+    pod(lab, "vpc1-subnet1", "pod1.ns1", "00:00:00:00:00:04", "192.168.0.4")
+    lab.nbctl("lr-nat-add", "vpc1", "dnat_and_snat", "10.9.101.9", "192.168.0.4", "pod1.ns1",
+              "00:00:00:00:09:09")
+    raw_nat(lab, "vpc1", type="dnat_and_snat", external_ip="10.9.101.15",
+            logical_ip="192.168.0.15", logical_port="ghost.ns1",
+            external_mac="00:00:00:00:09:15")   # lr-nat-add checks the port exists
+
+
+def ambiguous_gateway_port(lab: OvnLab) -> None:
+    """nat-ambiguous-gateway-port: vpc3 has DGPs on 10.9.0.0/16 and 10.9.101.0/24;
+    10.9.101.5 is in both and has no gateway_port.  Near misses: 10.9.101.6 with
+    --gateway-port, 10.9.5.5 only in the /16."""
+    switch(lab, "external0", localnet="external0")
+    switch(lab, "external1", localnet="external1")
+    vpc(lab, "vpc3", "192.168.3.1/24", "external0", "10.9.0.3/16", mac_suffix=3)
+    connect(lab, "vpc3", "external1", "vpc3-external1", "00:00:00:e1:03:02", "10.9.101.3/24")
+    gateway(lab, "vpc3-external1", ("node-177", 100), ("node-46", 90))
+    lab.nbctl("lr-nat-add", "vpc3", "snat", "10.9.101.5", "192.168.3.0/25")
+    lab.nbctl("--gateway-port=vpc3-external1", "lr-nat-add", "vpc3", "snat", "10.9.101.6",
+              "192.168.3.128/25")
+    lab.nbctl("lr-nat-add", "vpc3", "dnat_and_snat", "10.9.5.5", "192.168.3.5")
+
+
+def eip_off_link(lab: OvnLab) -> None:
+    """eip-off-link: 10.9.200.7 on vpc1 is outside its only DGP's 10.9.101.0/24; vpc2 has the
+    same shape but redistributes nat through OVN dynamic routing (options only honoured from
+    OVN 25.03); vpc6's external switch declares ipv4_network=10.9.0.0/16 (info).  vpc3 has two
+    DGPs and 10.9.200.5 in neither: that is nat-invalid, not eip-off-link.  Near miss:
+    10.9.101.7 on-link."""
+    switch(lab, "external0", localnet="external0")
+    switch(lab, "external1", localnet="external1")
+    switch(lab, "external6", "external6", ipv4_network="10.9.0.0/16")
+    vpc(lab, "vpc1", "192.168.0.1/24", "external0", "10.9.101.1/24")
+    lab.nbctl("lr-nat-add", "vpc1", "dnat_and_snat", "10.9.200.7", "192.168.0.7")
+    lab.nbctl("lr-nat-add", "vpc1", "dnat_and_snat", "10.9.101.7", "192.168.0.8")
+    vpc(lab, "vpc2", "192.168.2.1/24", "external0", "10.9.101.2/24", mac_suffix=2)
+    lab.nbctl("set", "Logical_Router", "vpc2", "options:dynamic-routing=true",
+              "options:dynamic-routing-redistribute=nat")
+    lab.nbctl("lr-nat-add", "vpc2", "dnat_and_snat", "10.9.200.8", "192.168.2.8")
+    vpc(lab, "vpc3", "192.168.3.1/24", "external0", "10.9.101.3/24", mac_suffix=3)
+    connect(lab, "vpc3", "external1", "vpc3-external1", "00:00:00:e1:03:02", "10.9.102.3/24")
+    gateway(lab, "vpc3-external1", ("node-177", 100), ("node-46", 90))
+    raw_nat(lab, "vpc3", type="dnat_and_snat", external_ip="10.9.200.5",
+            logical_ip="192.168.3.5")   # lr-nat-add refuses it
+    vpc(lab, "vpc6", "192.168.6.1/24", "external6", "10.9.106.1/24", mac_suffix=6)
+    lab.nbctl("lr-nat-add", "vpc6", "dnat_and_snat", "10.9.200.6", "192.168.6.6")
+
+
+def eip_duplicate(lab: OvnLab) -> None:
+    """eip-duplicate (scenario a, R-a4): vpcA and vpcB share external0; both snat to
+    10.9.101.50, and vpcB's FIP 10.9.101.2 is vpcA's gateway-port address.  Near misses:
+    vpcC's snat to its own gateway-port address 10.9.101.4 (router SNAT), and 10.9.101.60
+    used by vpcA and by vpcC, which sits on another external switch."""
+    switch(lab, "external0", localnet="external0")
+    switch(lab, "external1", localnet="external1")
+    vpc(lab, "vpcA", "10.0.1.1/24", "external0", "10.9.101.2/24", mac_suffix=0x0a)
+    vpc(lab, "vpcB", "10.0.1.1/24", "external0", "10.9.101.3/24", mac_suffix=0x0b)
+    vpc(lab, "vpcC", "10.0.1.1/24", "external1", "10.9.101.4/24", mac_suffix=0x0c)
+    lab.nbctl("lr-nat-add", "vpcA", "snat", "10.9.101.50", "10.0.1.0/24")
+    lab.nbctl("lr-nat-add", "vpcB", "snat", "10.9.101.50", "10.0.1.0/24")
+    lab.nbctl("lr-nat-add", "vpcB", "dnat_and_snat", "10.9.101.2", "10.0.1.9")
+    lab.nbctl("lr-nat-add", "vpcC", "snat", "10.9.101.4", "10.0.1.0/24")
+    lab.nbctl("lr-nat-add", "vpcA", "dnat_and_snat", "10.9.101.60", "10.0.1.6")
+    lab.nbctl("lr-nat-add", "vpcC", "dnat_and_snat", "10.9.101.60", "10.0.1.6")
+
+
+def fip_intent(lab: OvnLab) -> None:
+    """fip-intent-mismatch (scenario c): Kube-OVN vpc1 (vendor=kube-ovn) has OvnFip
+    10.9.101.9 with logical_port, external_mac and options:staleless=false (asked
+    centralized, distributed by OVN), and OvnFip 10.9.101.11 with stateless=true but no
+    port/MAC (asked distributed, centralized).  Near misses: 10.9.101.10 stateless=true with
+    port and MAC; plain-OVN router vpc9 with an lr-nat-add FIP (stateless=false, no CMS)."""
+    switch(lab, "external0", localnet="external0")
+    vpc(lab, "vpc1", "192.168.0.1/24", "external0", "10.9.230.12/16", vendor="kube-ovn")
+    pod(lab, "vpc1-subnet1", "starter-backend-7ff5f85b46-8d9gh.vpc1", "a6:3f:0e:7b:c2:51",
+        "192.168.0.4", pod="vpc1/starter-backend-7ff5f85b46-8d9gh", vendor="kube-ovn")
+    pod(lab, "vpc1-subnet1", "busybox.vpc1", "a6:3f:0e:7b:c2:52", "192.168.0.5",
+        pod="vpc1/busybox", vendor="kube-ovn")
+    raw_nat(lab, "vpc1", type="dnat_and_snat", external_ip="10.9.101.9",
+            logical_ip="192.168.0.4", logical_port="starter-backend-7ff5f85b46-8d9gh.vpc1",
+            external_mac="a6:3f:0e:7b:c2:51", **{"options:staleless": "false"})
+    raw_nat(lab, "vpc1", type="dnat_and_snat", external_ip="10.9.101.10",
+            logical_ip="192.168.0.5", logical_port="busybox.vpc1",
+            external_mac="a6:3f:0e:7b:c2:52", **{"options:stateless": "true"})
+    raw_nat(lab, "vpc1", type="dnat_and_snat", external_ip="10.9.101.11",
+            logical_ip="192.168.0.6", **{"options:stateless": "true"})
+    vpc(lab, "vpc9", "192.168.9.1/24", "external0", "10.9.109.1/24", mac_suffix=9)
+    pod(lab, "vpc9-subnet1", "vm9", "00:00:00:00:09:01", "192.168.9.9")
+    lab.nbctl("lr-nat-add", "vpc9", "dnat_and_snat", "10.9.109.9", "192.168.9.9", "vm9",
+              "00:00:00:00:09:99")
+
+
+NEUTRON_ROUTER = "neutron-6e1d0a3c-4b3f-4f5c-9f1e-2a7b8c9d0e1f"
+
+
+def neutron_fip(lab: OvnLab) -> None:
+    """neutron-fip-not-distributed: NB_Global says neutron:fip-distributed=True; FIP
+    172.24.4.10 has no external_mac, FIP 172.24.4.11 has one that differs from
+    neutron:fip_external_mac.  Near miss: FIP 172.24.4.12 with the recorded MAC."""
+    lab.nbctl("init")
+    lab.nbctl("set", "NB_Global", ".", 'external_ids:"neutron:fip-distributed"="True"')
+    switch(lab, "neutron-ext", localnet="physnet1")
+    switch(lab, "neutron-int")
+    r = NEUTRON_ROUTER
+    lab.nbctl("lr-add", r)
+    connect(lab, r, "neutron-int", "lrp-int", "fa:16:3e:00:00:01", "10.0.0.1/24")
+    connect(lab, r, "neutron-ext", "lrp-gw", "fa:16:3e:00:00:02", "172.24.4.2/24")
+    gateway(lab, "lrp-gw", ("gw-1", 2), ("gw-2", 1))
+    for i, mac in ((10, None), (11, "fa:16:3e:aa:aa:11"), (12, "fa:16:3e:bb:bb:12")):
+        port = f"port-{i}"
+        pod(lab, "neutron-int", port, f"fa:16:3e:00:01:{i:02d}", f"10.0.0.{i}")
+        cols = {"type": "dnat_and_snat", "external_ip": f"172.24.4.{i}",
+                "logical_ip": f"10.0.0.{i}", "logical_port": port,
+                "external_ids:neutron:fip_id": f"fip-{i}",
+                "external_ids:neutron:fip_external_mac": f"fa:16:3e:bb:bb:{i:02d}"}
+        if mac:
+            cols["external_mac"] = mac
+        raw_nat(lab, r, **cols)
+
+
+def lanip_is_gateway(lab: OvnLab) -> None:
+    """lanip-is-gateway (scenario a, R-a1): vpcA's NAT gateway pod has lanIp 10.0.1.254, the
+    address of router port vpcA-vpcA-subnet1, and vpcA's default route points at it (so
+    nexthop-self fires too: report both).  Near miss: vpcB's gateway at 10.0.1.253, its
+    route via 10.0.1.253, while vpcB's router port is 10.0.1.254."""
+    switch(lab, "external0", localnet="external0")
+    for name, lan, suffix in (("vpcA", "10.0.1.254", 0x0a), ("vpcB", "10.0.1.253", 0x0b)):
+        vpc(lab, name, "10.0.1.254/24", "external0", f"10.9.101.{suffix}/24", mac_suffix=suffix,
+            vendor="kube-ovn")
+        gw = f"vpc-nat-gw-gw{name[-1]}-0"
+        pod(lab, f"{name}-subnet1", f"{gw}.kube-system", f"00:00:00:aa:{suffix:02x}:01", lan,
+            pod=f"kube-system/{gw}", vendor="kube-ovn")
+        route(lab, name, "0.0.0.0/0", lan, vendor="kube-ovn")   # Vpc.spec.staticRoutes
+
+
+def nexthop_self(lab: OvnLab) -> None:
+    """nexthop-self (R-a2):
+    * vpcA: user default route 0.0.0.0/0 via 10.0.1.254 = vpcA's own port address (error),
+      and a reroute policy to it (error);
+    * vpcK: the Kube-OVN >= 1.14 auto src-ip route 192.168.0.0/24 -> 192.168.0.1 (warning);
+    * vpcL: the same auto route plus a user dst-ip default route via 10.9.0.1 that it
+      outranks (error on the auto route).
+    Near misses: vpcN's default route via 10.0.1.253 and its policy to 10.0.1.200; vpcL's
+    user default route itself."""
+    switch(lab, "external0", localnet="external0")
+    vpc(lab, "vpcA", "10.0.1.254/24", "external0", "10.9.101.10/16", mac_suffix=0x0a,
+        vendor="kube-ovn")
+    vpc(lab, "vpcN", "10.0.1.254/24", "external0", "10.9.101.11/16", mac_suffix=0x0e,
+        vendor="kube-ovn")
+    vpc(lab, "vpcK", "192.168.0.1/24", "external0", "10.9.101.12/16", mac_suffix=0x0b,
+        vendor="kube-ovn")
+    vpc(lab, "vpcL", "192.168.0.1/24", "external0", "10.9.101.13/16", mac_suffix=0x0c,
+        vendor="kube-ovn")
+    route(lab, "vpcA", "0.0.0.0/0", "10.0.1.254", vendor="kube-ovn")
+    route(lab, "vpcN", "0.0.0.0/0", "10.0.1.253", vendor="kube-ovn")
+    route(lab, "vpcK", "192.168.0.0/24", "192.168.0.1", policy="src-ip", vendor="kube-ovn")
+    route(lab, "vpcL", "192.168.0.0/24", "192.168.0.1", policy="src-ip", vendor="kube-ovn")
+    route(lab, "vpcL", "0.0.0.0/0", "10.9.0.1", vendor="kube-ovn")
+    lab.nbctl("lr-policy-add", "vpcA", "29000", "ip4.src == 10.0.1.0/24", "reroute",
+              "10.0.1.254")
+    lab.nbctl("lr-policy-add", "vpcN", "29000", "ip4.src == 10.0.1.0/24", "reroute",
+              "10.0.1.200")
+
+
+def route(lab: OvnLab, lr: str, prefix: str, nexthop: str, policy: str = "dst-ip",
+          **ids: str) -> None:
+    """A Logical_Router_Static_Route with external_ids (as Kube-OVN writes them)."""
+    kv = [f"ip_prefix={prefix!s}", f'nexthop="{nexthop}"', f"policy={policy}"]
+    kv += [f'external_ids:"{k}"="{v}"' for k, v in ids.items()]
+    lab.nbctl("--id=@r", "create", "Logical_Router_Static_Route", *kv,
+              "--", "add", "Logical_Router", lr, "static_routes", "@r")
+
+
+def ip_not_unique(lab: OvnLab) -> None:
+    """ip-not-unique (scenario b, R-b): NAT gateways of vpc1 and vpc2 both have lanIp
+    10.0.1.2 and live in namespace kube-system.  Near miss: 10.0.1.5 used by pods of
+    namespaces ns-a (vpc1) and ns-b (vpc2), the normal VPC-isolation case."""
+    switch(lab, "external0", localnet="external0")
+    for i in (1, 2):
+        name = f"vpc{i}"
+        vpc(lab, name, "10.0.1.1/24", "external0", f"10.9.101.{i}/24", mac_suffix=i,
+            vendor="kube-ovn")
+        gw = f"vpc-nat-gw-{name}-natgw1-0"
+        pod(lab, f"{name}-subnet1", f"{gw}.kube-system", f"00:00:00:aa:0{i}:02", "10.0.1.2",
+            pod=f"kube-system/{gw}", vendor="kube-ovn")
+        ns = "ns-a" if i == 1 else "ns-b"
+        pod(lab, f"{name}-subnet1", f"app.{ns}", f"00:00:00:aa:0{i}:05", "10.0.1.5",
+            pod=f"{ns}/app", vendor="kube-ovn")
+
+
+def port_outside_subnet(lab: OvnLab) -> None:
+    """port-outside-subnet (scenario e, R-e): VM vm1 on subnet-10-69 (10.69.0.0/16) got
+    10.66.6.10 from the IPPool of subnet-10-66; port on VLAN switch vlan-70 (localnet
+    ipv4_network=10.70.0.0/16) has 10.71.0.5.  Near misses: vm2 10.69.9.10, vlan port
+    10.70.0.5, a port with any IP on a switch with no known subnet."""
+    lab.nbctl("lr-add", "ovn-cluster")
+    for sw, gw in (("subnet-10-66", "10.66.0.1/16"), ("subnet-10-69", "10.69.0.1/16")):
+        switch(lab, sw)
+        connect(lab, "ovn-cluster", sw, f"ovn-cluster-{sw}", "00:00:00:66:00:" + sw[-2:], gw)
+    pod(lab, "subnet-10-69", "vm1.default.attachnet.default.ovn", "00:00:00:69:00:01",
+        "10.66.6.10", pod="default/vm1")
+    pod(lab, "subnet-10-69", "vm2.default.attachnet.default.ovn", "00:00:00:69:00:02",
+        "10.69.9.10", pod="default/vm2")
+    switch(lab, "vlan-70", "provider70", ipv4_network="10.70.0.0/16")
+    pod(lab, "vlan-70", "vlanpod1.default", "00:00:00:70:00:01", "10.71.0.5")
+    pod(lab, "vlan-70", "vlanpod2.default", "00:00:00:70:00:02", "10.70.0.5")
+    switch(lab, "bare")
+    pod(lab, "bare", "anything", "00:00:00:ba:00:01", "203.0.113.7")
+
+
+def gateways(lab: OvnLab) -> None:
+    """gw-single-chassis: vpc1's DGP has one gateway chassis.  gw-both-hcg-and-gc: vpc3's DGP
+    has an HA group (node-1/100, node-2/50) and a Gateway_Chassis (node-3/10).  gw-no-members:
+    vpc4's DGP has an empty HA group.  Near miss: vpc2's DGP with two gateway chassis."""
+    switch(lab, "external0", localnet="external0")
+    vpc(lab, "vpc1", "192.168.1.1/24", "external0", "10.9.101.1/24",
+        members=(("node-177", 100),), mac_suffix=1)
+    vpc(lab, "vpc2", "192.168.2.1/24", "external0", "10.9.101.2/24", mac_suffix=2)
+    vpc(lab, "vpc3", "192.168.3.1/24", "external0", "10.9.101.3/24",
+        members=(("node-3", 10),), mac_suffix=3)
+    ha_group(lab, "vpc3-external0", "hagrp-vpc3", ("node-1", 100), ("node-2", 50))
+    vpc(lab, "vpc4", "192.168.4.1/24", "external0", "10.9.101.4/24", members=(), mac_suffix=4)
+    ha_group(lab, "vpc4-external0", "hagrp-vpc4")
+    lab.nbctl("lr-nat-add", "vpc4", "snat", "10.9.101.4", "192.168.4.0/24")
+
+
+def sb_gateways_nb(lab: OvnLab) -> None:
+    """NB half of the SB scenario (runs before northd syncs):
+
+    * vpc1: DGP members node-177/100 and ghost-90/90 (ghost-90 never registered);
+    * vpc2: DGP members ghost-a/100 and ghost-b/90 (none registered);
+    * vpc3: DGP members node-177/100, node-46/90 (both registered), distributed FIPs
+      10.9.101.31 (pod-a) and 10.9.101.32 (pod-b) on external0 (localnet external0).
+    """
+    switch(lab, "external0", localnet="external0")
+    vpc(lab, "vpc1", "192.168.1.1/24", "external0", "10.9.101.1/24",
+        members=(("node-177", 100), ("ghost-90", 90)), mac_suffix=1)
+    vpc(lab, "vpc2", "192.168.2.1/24", "external0", "10.9.101.2/24",
+        members=(("ghost-a", 100), ("ghost-b", 90)), mac_suffix=2)
+    vpc(lab, "vpc3", "192.168.3.1/24", "external0", "10.9.101.3/24", mac_suffix=3)
+    pod(lab, "vpc3-subnet1", "pod-a", "00:00:00:03:00:31", "192.168.3.31")
+    pod(lab, "vpc3-subnet1", "pod-b", "00:00:00:03:00:32", "192.168.3.32")
+    lab.nbctl("lr-nat-add", "vpc3", "dnat_and_snat", "10.9.101.31", "192.168.3.31", "pod-a",
+              "00:00:00:03:01:31")
+    lab.nbctl("lr-nat-add", "vpc3", "dnat_and_snat", "10.9.101.32", "192.168.3.32", "pod-b",
+              "00:00:00:03:01:32")
+
+
+def sb_gateways_sb(lab: OvnLab) -> None:
+    """SB half: chassis node-177 (maps external0) and node-46 (maps only physnet9); pod-a is
+    bound to node-46 (fip-no-bridge-mapping), pod-b to node-177 (near miss); cr-vpc3-external0
+    is active on node-46 although node-177 has the higher priority (active-not-preferred),
+    cr-vpc1-external0 on node-177 (near miss)."""
+    lab.sbctl("chassis-add", "node-177", "geneve", "127.0.0.177")
+    lab.sbctl("chassis-add", "node-46", "geneve", "127.0.0.46")
+    lab.sbctl("set", "Chassis", "node-177",
+              'other_config:"ovn-bridge-mappings"="external0:br-ext"', "hostname=vnode-103-177")
+    lab.sbctl("set", "Chassis", "node-46",
+              'other_config:"ovn-bridge-mappings"="physnet9:br-9"', "hostname=vnode-117-46")
+    lab.sbctl("lsp-bind", "pod-a", "node-46")
+    lab.sbctl("lsp-bind", "pod-b", "node-177")
+    lab.sbctl("lsp-bind", "cr-vpc3-external0", "node-46")
+    lab.sbctl("lsp-bind", "cr-vpc1-external0", "node-177")
+
+
+def clean(lab: OvnLab) -> None:
+    """No findings at all: one VPC with a two-chassis DGP, a distributed FIP, an snat and a
+    default route to the upstream gateway."""
+    switch(lab, "external0", localnet="external0")
+    vpc(lab, "vpc1", "192.168.0.1/24", "external0", "10.9.101.1/24")
+    pod(lab, "vpc1-subnet1", "pod1.ns1", "00:00:00:00:00:04", "192.168.0.4")
+    lab.nbctl("lr-nat-add", "vpc1", "dnat_and_snat", "10.9.101.9", "192.168.0.4", "pod1.ns1",
+              "00:00:00:00:09:09")
+    lab.nbctl("lr-nat-add", "vpc1", "snat", "10.9.101.1", "192.168.0.0/24")
+    lab.nbctl("lr-route-add", "vpc1", "0.0.0.0/0", "10.9.101.254")
+
+
+# -- building into files -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    nb: Callable[[OvnLab], None]
+    sb: Optional[Callable[[OvnLab], None]] = None
+
+
+SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
+    Scenario("nat_invalid", nat_invalid),
+    Scenario("nat_inactive", nat_inactive),
+    Scenario("dnat_blackhole", dnat_blackhole),
+    Scenario("fip_port_missing", fip_port_missing),
+    Scenario("ambiguous_gateway_port", ambiguous_gateway_port),
+    Scenario("eip_off_link", eip_off_link),
+    Scenario("eip_duplicate", eip_duplicate),
+    Scenario("fip_intent", fip_intent),
+    Scenario("neutron_fip", neutron_fip),
+    Scenario("lanip_is_gateway", lanip_is_gateway),
+    Scenario("nexthop_self", nexthop_self),
+    Scenario("ip_not_unique", ip_not_unique),
+    Scenario("port_outside_subnet", port_outside_subnet),
+    Scenario("gateways", gateways),
+    Scenario("sb_gateways", sb_gateways_nb, sb_gateways_sb),
+    Scenario("clean", clean),
+)}
+
+
+def build(name: str, out_dir: Path) -> tuple[Path, Optional[Path]]:
+    """Build scenario ``name`` in a private lab; return copies of its NB (and SB) files."""
+    from tests.oracle import stop_lab
+
+    scenario = SCENARIOS[name]
+    lab = OvnLab()
+    try:
+        lab.start_nb()
+        if scenario.sb is not None:
+            lab.start_sb()
+            lab.start_northd()
+        scenario.nb(lab)
+        if scenario.sb is not None:
+            lab.sync(timeout=30)
+            scenario.sb(lab)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        nb = out_dir / f"{name}-nb.db"
+        shutil.copyfile(lab.nb_db, nb)
+        sb = None
+        if scenario.sb is not None:
+            sb = out_dir / f"{name}-sb.db"
+            shutil.copyfile(lab.sb_db, sb)
+        return nb, sb
+    finally:
+        stop_lab(lab)
