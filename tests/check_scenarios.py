@@ -505,3 +505,21 @@ def build(name: str, out_dir: Path) -> tuple[Path, Optional[Path]]:
         return nb, sb
     finally:
         stop_lab(lab)
+
+
+_BUILT: dict[str, tuple[Path, Optional[Path]]] = {}
+_OUT: list[Path] = []
+
+
+def built(name: str) -> tuple[Path, Optional[Path]]:
+    """:func:`build` once per test process, into one temp dir removed at exit."""
+    if name not in _BUILT:
+        if not _OUT:
+            import atexit
+            import tempfile
+
+            out = Path(tempfile.mkdtemp(prefix="ovninspect-check-"))
+            atexit.register(shutil.rmtree, out, ignore_errors=True)
+            _OUT.append(out)
+        _BUILT[name] = build(name, _OUT[0])
+    return _BUILT[name]

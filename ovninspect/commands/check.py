@@ -17,10 +17,15 @@ SEVERITY_COLORS = {"error": "red", "warning": "yellow", "info": "cyan"}
 _WIDTH = 72
 
 
+def _fill(text: str, width: int = _WIDTH, indent: str = "") -> str:
+    return textwrap.fill(text, width, subsequent_indent=indent, break_on_hyphens=False,
+                         break_long_words=False)
+
+
 def _message_cell(row: dict[str, Any]) -> str:
-    text = textwrap.fill(row["message"], _WIDTH)
+    text = _fill(row["message"])
     if row.get("hint"):
-        text += "\n" + textwrap.fill("fix: " + row["hint"], _WIDTH, subsequent_indent="     ")
+        text += "\n" + _fill("fix: " + row["hint"], indent="     ")
     return text
 
 
@@ -32,7 +37,7 @@ def check_report(topo: Topology, result: CheckResult) -> Report:
     columns = [
         Column("severity", "SEVERITY", color=SEVERITY_COLORS.get),
         Column("rule", "RULE"),
-        Column("object", "OBJECT", show=lambda r: textwrap.fill(r["object"], 40)),
+        Column("object", "OBJECT", show=lambda r: _fill(r["object"], 40)),
         Column("message", "MESSAGE", show=_message_cell),
         Column("hint", "HINT", wide_only=True),   # in CSV (and JSON); the table folds it in
     ]
@@ -52,7 +57,7 @@ def rules_report() -> Report:
                Column("severity", "SEVERITY", color=SEVERITY_COLORS.get),
                Column("needs", "NEEDS"),
                Column("description", "DESCRIPTION",
-                      show=lambda r: textwrap.fill(r["description"], 80))]
+                      show=lambda r: _fill(r["description"], 80))]
     return Report("rules", rows, columns)
 
 

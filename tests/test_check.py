@@ -1,0 +1,317 @@
+"""``ovninspect check`` rules on NBs built with the real ovn-nbctl/ovn-sbctl.
+
+Each rule has a scenario (tests/check_scenarios.py) with rows that trigger it and near
+misses that must not; the tests assert the slug, the severity and the object named.  Rules
+that encode OVN behaviour (nat-invalid, nat-inactive, dnat-blackhole) are also checked
+against ovn-northd's logical flows (tests/oracle.py): a NAT reported invalid or inactive gets
+no NAT flows, a black-holed dnat is centralized on the gateway.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import pytest
+
+from ovninspect.analysis.checks import (
+    RULES,
+    SEVERITIES,
+    CheckResult,
+    Finding,
+    resolve_slugs,
+    run_checks,
+)
+from ovninspect.sources import open_snapshot
+from ovninspect.topology import Topology
+from tests.check_scenarios import NEUTRON_ROUTER, built
+from tests.oracle import run_northd_oracle
+
+ovn = pytest.mark.ovn
+
+
+def topology(name: str, ovn_version: Optional[str] = None) -> Topology:
+    nb, sb = built(name)
+    return Topology(open_snapshot(str(nb)), open_snapshot(str(sb), "sb") if sb else None,
+                    ovn_version)
+
+
+def check(name: str, **kw) -> CheckResult:
+    return run_checks(topology(name, kw.pop("ovn_version", None)), **kw)
+
+
+def of_rule(result: CheckResult, rule: str) -> dict[str, Finding]:
+    """Findings of one rule by object (objects are unique per rule in these scenarios)."""
+    found = [f for f in result.findings if f.rule == rule]
+    by_object = {f.object: f for f in found}
+    assert len(by_object) == len(found), [f.object for f in found]
+    return by_object
+
+
+def assert_found(result: CheckResult, rule: str, expected: dict[str, str]) -> dict:
+    """Exactly ``expected`` (object -> severity) for ``rule``."""
+    got = of_rule(result, rule)
+    assert {o: f.severity for o, f in got.items()} == expected, \
+        "\n".join(f"{f.severity} {f.object}: {f.message}" for f in got.values())
+    return got
+
+
+# -- registry and runner (no OVN needed) -------------------------------------------------
+
+
+def test_registry_is_complete_and_unique():
+    slugs = [r.slug for r in RULES]
+    assert len(slugs) == len(set(slugs))
+    assert {"nat-invalid", "nat-inactive", "dnat-blackhole", "fip-intent-mismatch",
+            "neutron-fip-not-distributed", "lanip-is-gateway", "nexthop-self",
+            "ip-not-unique", "eip-duplicate", "eip-off-link", "port-outside-subnet",
+            "gw-single-chassis", "gw-both-hcg-and-gc", "gw-unknown-chassis",
+            "fip-no-bridge-mapping", "active-not-preferred"} <= set(slugs)
+    for rule in RULES:
+        assert rule.severity in SEVERITIES and rule.description and callable(rule.func)
+    assert {r.slug for r in RULES if r.needs_sb} == {"gw-unknown-chassis",
+                                                     "fip-no-bridge-mapping"}
+
+
+def test_resolve_slugs():
+    assert resolve_slugs(["nat-invalid,eip-duplicate", " nat-invalid", ""]) == [
+        "nat-invalid", "eip-duplicate"]
+    with pytest.raises(ValueError, match="no-such-rule"):
+        resolve_slugs(["nat-invalid,no-such-rule"])
+
+
+def test_findings_sort_by_severity_rule_object():
+    fs = [Finding("b", "info", "x", "m"), Finding("z", "error", "b", "m"),
+          Finding("a", "warning", "y", "m"), Finding("z", "error", "a", "m")]
+    fs.sort(key=Finding.sort_key)
+    assert [(f.severity, f.rule, f.object) for f in fs] == [
+        ("error", "z", "a"), ("error", "z", "b"), ("warning", "a", "y"), ("info", "b", "x")]
+
+
+# -- NAT rules -------------------------------------------------------------------------
+
+
+@ovn
+def test_nat_invalid():
+    result = check("nat_invalid")
+    got = assert_found(result, "nat-invalid", {
+        "NAT 10.9.101.13 on vpc1": "error", "NAT 10.9.101.14 on vpc1": "error",
+        "NAT 10.9.101.15 on vpc1": "error", "NAT 10.9.200.5 on vpc3": "error"})
+    assert "not-a-mac" in got["NAT 10.9.101.13 on vpc1"].message
+    assert "single address" in got["NAT 10.9.101.14 on vpc1"].message
+    assert "not a distributed gateway port" in got["NAT 10.9.101.15 on vpc1"].message
+    assert "gateway_port" in got["NAT 10.9.200.5 on vpc3"].hint
+    # several DGPs and off-link: reported once, by nat-invalid, which points at eip-off-link
+    assert "eip-off-link" in got["NAT 10.9.200.5 on vpc3"].message
+    assert not of_rule(result, "eip-off-link")
+
+
+@ovn
+def test_nat_inactive():
+    result = check("nat_inactive")
+    got = assert_found(result, "nat-inactive", {"NAT 10.9.101.40 on vpc4": "error",
+                                                "NAT 10.9.101.5 on vpc5": "warning"})
+    assert "neither a gateway router nor" in got["NAT 10.9.101.40 on vpc4"].message
+    assert "lrp-set-gateway-chassis" in got["NAT 10.9.101.40 on vpc4"].hint
+    assert "enabled=false" in got["NAT 10.9.101.5 on vpc5"].message
+    assert not [f for f in result.findings if "gw1" in f.object]   # gateway router is fine
+
+
+@ovn
+def test_dnat_blackhole():
+    result = check("dnat_blackhole")
+    got = assert_found(result, "dnat-blackhole", {"NAT 10.9.101.14 on vpc1": "error"})
+    assert "black-holed" in got["NAT 10.9.101.14 on vpc1"].message
+    assert not result.findings[1:], [f.object for f in result.findings]
+
+
+@ovn
+@pytest.mark.parametrize("scenario", ["nat_invalid", "nat_inactive", "dnat_blackhole"])
+def test_nat_rules_agree_with_northd(scenario):
+    """nat-invalid/nat-inactive <=> northd builds no NAT flows for the row; dnat-blackhole
+    => northd centralizes the DNAT on the gateway."""
+    nb, _ = built(scenario)
+    oracle = run_northd_oracle(nb)
+    result = check(scenario)
+    dead = {f.details["nat_uuid"] for f in result.findings
+            if f.rule in ("nat-invalid", "nat-inactive")}
+    topo = topology(scenario)
+    assert topo.nats and set(oracle) >= {n.uuid for n in topo.nats}
+    for nat in topo.nats:
+        label = f"{nat.router} {nat.type} {nat.external_ip}: {oracle[nat.uuid].summary()}"
+        assert (oracle[nat.uuid].verdict == "no-nat-flows") == (nat.uuid in dead), label
+    for f in of_rule(result, "dnat-blackhole").values():
+        o = oracle[f.details["nat_uuid"]]
+        assert o.verdict == "centralized" and o.resident_port == "cr-vpc1-external0", \
+            o.summary()
+
+
+@ovn
+def test_fip_port_missing():
+    result = check("fip_port_missing")
+    got = assert_found(result, "fip-port-missing", {"NAT 10.9.101.15 on vpc1": "error"})
+    assert "ghost.ns1" in got["NAT 10.9.101.15 on vpc1"].message
+
+
+@ovn
+def test_nat_ambiguous_gateway_port():
+    result = check("ambiguous_gateway_port")
+    got = assert_found(result, "nat-ambiguous-gateway-port",
+                       {"NAT 10.9.101.5 on vpc3": "warning"})
+    assert set(got["NAT 10.9.101.5 on vpc3"].details["candidates"]) == {
+        "vpc3-external0", "vpc3-external1"}
+
+
+@ovn
+def test_eip_off_link():
+    result = check("eip_off_link")
+    got = assert_found(result, "eip-off-link", {
+        "NAT 10.9.200.7 on vpc1": "warning",
+        "NAT 10.9.200.8 on vpc2": "warning",    # dynamic routing set, but OVN < 25.03
+        "NAT 10.9.200.6 on vpc6": "info",       # the external switch declares 10.9.0.0/16
+    })
+    assert "via 10.9.101.1" in got["NAT 10.9.200.7 on vpc1"].message
+    assert "dynamic-routing-redistribute=nat" in got["NAT 10.9.200.7 on vpc1"].hint
+    assert "predates dynamic routing" in got["NAT 10.9.200.8 on vpc2"].message
+    # vpc3's two-DGP off-link row is nat-invalid only
+    assert set(of_rule(result, "nat-invalid")) == {"NAT 10.9.200.5 on vpc3"}
+
+
+@ovn
+def test_eip_off_link_suppressed_by_dynamic_routing():
+    result = check("eip_off_link", ovn_version="25.03")
+    assert "NAT 10.9.200.8 on vpc2" not in of_rule(result, "eip-off-link")
+    assert "NAT 10.9.200.7 on vpc1" in of_rule(result, "eip-off-link")
+
+
+@ovn
+def test_eip_duplicate():
+    result = check("eip_duplicate")
+    got = assert_found(result, "eip-duplicate", {"NAT 10.9.101.50 on vpcA, vpcB": "error",
+                                                 "NAT 10.9.101.2 on vpcA, vpcB": "error"})
+    assert got["NAT 10.9.101.50 on vpcA, vpcB"].details["switch"] == "external0"
+    assert "router port vpcA-external0" in got["NAT 10.9.101.2 on vpcA, vpcB"].message
+
+
+# -- CMS rules -------------------------------------------------------------------------
+
+
+@ovn
+def test_fip_intent_mismatch():
+    result = check("fip_intent")
+    got = assert_found(result, "fip-intent-mismatch", {"NAT 10.9.101.9 on vpc1": "warning",
+                                                       "NAT 10.9.101.11 on vpc1": "warning"})
+    known = got["NAT 10.9.101.9 on vpc1"].message
+    assert "centralized" in known and "Kube-OVN >= 1.12" in known and "staleless" in known
+    assert "centralizes it" in got["NAT 10.9.101.11 on vpc1"].message
+
+
+@ovn
+def test_neutron_fip_not_distributed():
+    result = check("neutron_fip")
+    r = NEUTRON_ROUTER
+    got = assert_found(result, "neutron-fip-not-distributed", {
+        f"NAT 172.24.4.10 on {r}": "warning", f"NAT 172.24.4.11 on {r}": "warning"})
+    assert "no external_mac" in got[f"NAT 172.24.4.10 on {r}"].message
+    assert "fa:16:3e:bb:bb:11" in got[f"NAT 172.24.4.11 on {r}"].message
+    # the centralized FIP is reported by this rule, not again as an intent mismatch
+    assert not of_rule(result, "fip-intent-mismatch")
+
+
+# -- addressing and routes -------------------------------------------------------------
+
+
+@ovn
+def test_lanip_is_gateway_and_its_route():
+    result = check("lanip_is_gateway")
+    assert_found(result, "lanip-is-gateway", {"vpc-nat-gw-gwA-0.kube-system": "error"})
+    got = assert_found(result, "nexthop-self", {"route 0.0.0.0/0 via 10.0.1.254 on vpcA":
+                                                "error"})
+    assert "lanip-is-gateway" in got["route 0.0.0.0/0 via 10.0.1.254 on vpcA"].message
+
+
+@ovn
+def test_nexthop_self():
+    result = check("nexthop_self")
+    got = assert_found(result, "nexthop-self", {
+        "route 0.0.0.0/0 via 10.0.1.254 on vpcA": "error",
+        "policy 29000 'ip4.src == 10.0.1.0/24' on vpcA": "error",
+        "route src 192.168.0.0/24 via 192.168.0.1 on vpcK": "warning",
+        "route src 192.168.0.0/24 via 192.168.0.1 on vpcL": "error",
+    })
+    assert "known Kube-OVN behaviour" in got[
+        "route src 192.168.0.0/24 via 192.168.0.1 on vpcK"].message
+    assert "outranks the user default route 0.0.0.0/0 via 10.9.0.1" in got[
+        "route src 192.168.0.0/24 via 192.168.0.1 on vpcL"].message
+
+
+@ovn
+@pytest.mark.parametrize("unique_ips,severity", [(False, "info"), (True, "error")])
+def test_ip_not_unique(unique_ips, severity):
+    result = check("ip_not_unique", unique_ips=unique_ips)
+    got = assert_found(result, "ip-not-unique", {"IP 10.0.1.2 in namespace kube-system":
+                                                 severity})
+    assert got["IP 10.0.1.2 in namespace kube-system"].details["ports"] == [
+        "vpc-nat-gw-vpc1-natgw1-0.kube-system", "vpc-nat-gw-vpc2-natgw1-0.kube-system"]
+
+
+@ovn
+def test_port_outside_subnet():
+    result = check("port_outside_subnet")
+    got = assert_found(result, "port-outside-subnet", {
+        "vm1.default.attachnet.default.ovn": "error", "vlanpod1.default": "error"})
+    assert "10.69.0.0/16" in got["vm1.default.attachnet.default.ovn"].message
+    assert "ipv4_network" in got["vlanpod1.default"].message
+
+
+# -- gateways --------------------------------------------------------------------------
+
+
+@ovn
+def test_gateway_sets():
+    result = check("gateways")
+    assert_found(result, "gw-single-chassis", {"vpc1-external0": "warning"})
+    got = assert_found(result, "gw-both-hcg-and-gc", {"vpc3-external0": "warning"})
+    assert "node-3" in got["vpc3-external0"].message
+    assert_found(result, "gw-no-members", {"vpc4-external0": "error"})
+    assert not [f for f in result.findings if f.object == "vpc2-external0"]
+
+
+@ovn
+def test_sb_rules():
+    result = check("sb_gateways")
+    assert result.skipped_rules == []
+    got = assert_found(result, "gw-unknown-chassis", {"vpc1-external0": "warning",
+                                                      "vpc2-external0": "error"})
+    assert got["vpc2-external0"].details["unknown"] == ["ghost-a", "ghost-b"]
+    got = assert_found(result, "fip-no-bridge-mapping", {"NAT 10.9.101.31 on vpc3": "error"})
+    assert "node-46" in got["NAT 10.9.101.31 on vpc3"].message
+    got = assert_found(result, "active-not-preferred", {"vpc3-external0": "info"})
+    assert got["vpc3-external0"].details["preferred"] == "node-177"
+
+
+@ovn
+def test_sb_rules_skipped_without_sb():
+    nb, _ = built("sb_gateways")
+    result = run_checks(Topology(open_snapshot(str(nb))))
+    assert result.skipped_rules == ["gw-unknown-chassis", "fip-no-bridge-mapping"]
+    assert not of_rule(result, "gw-unknown-chassis")
+
+
+# -- filters -----------------------------------------------------------------------------
+
+
+@ovn
+def test_filters():
+    topo = topology("nexthop_self")
+    assert {f.rule for f in run_checks(topo, rules=["gw-single-chassis"]).findings} <= {
+        "gw-single-chassis"}
+    only_errors = run_checks(topo, min_severity="error").findings
+    assert only_errors and all(f.severity == "error" for f in only_errors)
+    assert not run_checks(topo, ignore=["nexthop-self"], min_severity="error").findings
+    result = run_checks(topo)
+    assert result.findings == sorted(result.findings, key=Finding.sort_key)
+
+
+@ovn
+def test_clean_topology_has_no_findings():
+    assert check("clean").findings == []
