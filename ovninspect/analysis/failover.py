@@ -63,6 +63,11 @@ class Dependency:
     def outcome(self, down: AbstractSet[str]) -> Outcome:
         raise NotImplementedError
 
+    def state(self, down: AbstractSet[str]) -> tuple[Optional[bool], Optional[str]]:
+        """(reachable, via) without the reason: the fast path of a sweep."""
+        out = self.outcome(down)
+        return out.reachable, out.via
+
 
 class Fixed(Dependency):
     """An outcome no chassis failure changes."""
@@ -95,6 +100,18 @@ class GatewaySet(Dependency):
         # rule 20 mapping check only with SB data and a localnet on the peer switch
         self.networks = networks if mappings is not None else ()
         self.mappings = mappings or {}
+        self._eligible = [m.chassis for m in self.members if m.chassis in self.chassis]
+        self._unmapped = frozenset(ch for ch in self._eligible if self.networks and not any(
+            n in self.mappings.get(ch, {}) for n in self.networks))
+
+    def before_active(self) -> Optional[str]:
+        return elect(self.members, NO_DOWN, self.registered)[0]
+
+    def state(self, down: AbstractSet[str]) -> tuple[Optional[bool], Optional[str]]:
+        for ch in self._eligible:
+            if ch not in down:
+                return (False, None) if ch in self._unmapped else (True, ch)
+        return False, None
 
     def outcome(self, down: AbstractSet[str]) -> Outcome:
         active, why = elect(self.members, down, self.registered)
@@ -166,6 +183,9 @@ class PortChassis(Dependency):
                            "is no fallback to the gateway (rule 21)", (21, 23))
         return Outcome(True, ch, f"distributed {where} (rule 21)", (21, 23))
 
+    def state(self, down: AbstractSet[str]) -> tuple[Optional[bool], Optional[str]]:
+        return (False, None) if self.port_chassis in down else (True, self.port_chassis)
+
 
 class AnyOf(Dependency):
     """Served by whichever of several DGPs is reachable (LB VIPs on >= 25.03, rule 25)."""
@@ -220,19 +240,24 @@ class Entry:
 
 
 def change_of(before: Outcome, after: Outcome) -> str:
-    """kept / moved / lost / unknown / unreachable (see module docstring of failover-sim).
+    """kept / moved / lost / unknown / unreachable, from the all-up and scenario outcomes.
 
     ``lost``: reachable with every chassis up, not reachable in the scenario.
-    ``unreachable``: already not reachable with every chassis up.
-    ``unknown``: reachability cannot be decided in one of the two.
+    ``moved``: reachable in both, through another chassis.  ``unreachable``: already not
+    reachable with every chassis up.  ``unknown``: undecidable in one of the two.
     """
-    if before.reachable is None or after.reachable is None:
+    return _change(before.reachable, before.via, after.reachable, after.via)
+
+
+def _change(b_reach: Optional[bool], b_via: Optional[str], a_reach: Optional[bool],
+            a_via: Optional[str]) -> str:
+    if b_reach is None or a_reach is None:
         return UNKNOWN
-    if not before.reachable:
+    if not b_reach:
         return UNREACHABLE
-    if not after.reachable:
+    if not a_reach:
         return LOST
-    return KEPT if after.via == before.via else MOVED
+    return KEPT if a_via == b_via else MOVED
 
 
 @dataclass
@@ -377,6 +402,11 @@ class _Builder:
                             for m in port.members if m.chassis in self.topo.chassis}
             dep = GatewaySet(port, self.registered, networks, mappings)
             self._dgp[port.uuid] = dep
+            observed, source = self.topo.observed_active(port)
+            if observed and observed != dep.before_active():
+                self.notes.add(f"DGP {port.name}: {observed} holds it now ({source}), not the "
+                               f"predicted {dep.before_active() or 'none'}; if that is because "
+                               "a chassis is down already, add it to --down (rule 24)")
         return dep
 
     def gr(self, router: Router) -> GatewayRouterDep:
@@ -589,13 +619,13 @@ def simulate(model: FailoverModel, down: Iterable[str]) -> Scenario:
     return Scenario(down_list, results)
 
 
-def affected(model: FailoverModel, down: frozenset[str]) -> list[tuple[Dependency, Outcome]]:
-    """Dependencies touching ``down`` with their outcome in that scenario."""
+def affected(model: FailoverModel, down: AbstractSet[str]) -> list[Dependency]:
+    """Dependencies touching a ``down`` chassis: the only ones a scenario can change."""
     seen: dict[int, Dependency] = {}
     for ch in sorted(down):
         for dep in model.by_chassis.get(ch, ()):
             seen.setdefault(id(dep), dep)
-    return [(dep, dep.outcome(down)) for dep in seen.values()]
+    return list(seen.values())
 
 
 def sweep(model: FailoverModel, size: int = 1,
@@ -610,9 +640,12 @@ def sweep(model: FailoverModel, size: int = 1,
     for combo in combinations(pool, size):
         lost: list[tuple[int, Entry, Outcome]] = []
         moved = 0
-        for dep, after in affected(model, frozenset(combo)):
-            change = change_of(dep.before, after)
+        down = frozenset(combo)
+        for dep in affected(model, down):
+            before = dep.before
+            change = _change(before.reachable, before.via, *dep.state(down))
             if change == LOST:
+                after = dep.outcome(down)   # the reason, only for what is lost
                 lost.extend((i, model.entries[i], after) for i in dep.entries)
             elif change == MOVED:
                 moved += len(dep.entries)

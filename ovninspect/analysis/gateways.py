@@ -84,6 +84,8 @@ class GatewayPortView:
         out: dict[str, Any] = {
             "router": self.router, "port": self.port, "source": self.source,
             "members": [m.to_dict() for m in self.members],
+            "member_list": " ".join(m.chassis + (f":{m.priority}" if m.priority is not None
+                                                 else "") for m in self.members),
             "active_predicted": self.active_predicted, "active_observed": self.active_observed,
             "differs": self.differs, "kind": self.kind, "router_uuid": self.router_uuid,
             "port_uuid": self.port_uuid, "observed_source": self.observed_source,

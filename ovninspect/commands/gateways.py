@@ -52,7 +52,7 @@ def gateways_report(topo: Topology, views: list[GatewayPortView],
                        + ", ".join(v.port or v.router for v in sb_diff))
     columns = [
         Column("router", "ROUTER"), Column("port", "PORT"), Column("source", "SOURCE"),
-        Column("members", "MEMBERS (by priority)", show=lambda r: _members_text(topo, r)),
+        Column("member_list", "MEMBERS (by priority)", show=lambda r: _members_text(topo, r)),
         Column("active_predicted", "PREDICTED", show=lambda r: with_host(
             topo, r["active_predicted"])),
         Column("active_observed", "OBSERVED", show=lambda r: with_host(
