@@ -107,7 +107,7 @@ def _validity(topo: Topology, router: Router, nat: Nat) -> Optional[NatVerdict]:
     """Rules 6-9: reasons northd rejects the row itself (§1.3 order)."""
     v = topo.version
     ext = parse_ip(nat.external_ip)
-    if ext is None:
+    if ext is None or not ext.is_host:  # "/32" passes, "/24" does not (checked on 23.03)
         return _inactive(nat, "invalid", f"external_ip {nat.external_ip!r} is not one IPv4 or "
                          "IPv6 address: northd drops this NAT", (6,))
     if nat.external_mac is not None and not valid_mac(nat.external_mac):
