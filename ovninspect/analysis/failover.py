@@ -157,6 +157,10 @@ class GatewayRouterDep(Dependency):
         return Outcome(True, ch, f"gateway router {self.router} on its chassis {ch} (rule 2)",
                        (2,))
 
+    def state(self, down: AbstractSet[str]) -> tuple[Optional[bool], Optional[str]]:
+        ch = self.gr_chassis
+        return (True, ch) if ch in self.chassis and ch not in down else (False, None)
+
 
 class PortChassis(Dependency):
     """A distributed FIP: handled on its port's chassis, whatever the gateways do (rule 21)."""

@@ -1,0 +1,341 @@
+"""``ovninspect failover-sim`` on NB/SB databases written by real ovsdb-server and ovn-northd
+(semantics §2-§4, §7 rules 2, 17-25; kubeovn/kube-ovn#5050, cms-footprints §5(c))."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Optional
+
+import pytest
+
+from ovninspect.analysis import failover as fo
+from ovninspect.errors import UsageError
+from ovninspect.sources import open_snapshot
+from ovninspect.topology import Topology
+from tests.failover_lab import GW_A, GW_B, HOSTS, NODE, cli, make
+
+pytestmark = pytest.mark.ovn
+
+CONTRACT = ("router", "external_ip", "type", "mode", "reachable", "via", "reason")
+
+
+def topology(nb: Path, sb: Optional[Path] = None) -> Topology:
+    return Topology(open_snapshot(str(nb), "nb"), open_snapshot(str(sb), "sb") if sb else None)
+
+
+def run_json(*args: str, rc: int = 0) -> dict[str, Any]:
+    return json.loads(cli("failover-sim", *args, "-f", "json", check_rc=rc).stdout)
+
+
+def by_ip(data: dict, kind: Optional[str] = None) -> dict[str, dict]:
+    return {e["external_ip"]: e for e in data["entries"] if kind is None or e["type"] == kind}
+
+
+@pytest.fixture(scope="module")
+def k5050(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    nb, sb = make("5050", tmp_path_factory.mktemp("k5050"))
+    assert sb is not None
+    return nb, sb
+
+
+@pytest.fixture(scope="module")
+def k5050_nomap(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """#5050 with the pod's chassis lacking the external0 bridge mapping."""
+    nb, sb = make("5050", tmp_path_factory.mktemp("k5050nomap"), pod_mappings="other:br-x")
+    assert sb is not None
+    return nb, sb
+
+
+@pytest.fixture(scope="module")
+def k5050_requested(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """#5050 where the pod LSP also carries options:requested-chassis (Neutron style)."""
+    nb, sb = make("5050", tmp_path_factory.mktemp("k5050req"), requested_chassis=NODE)
+    assert sb is not None
+    return nb, sb
+
+
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    nb, sb = make("mixed", tmp_path_factory.mktemp("mixed"))
+    assert sb is not None
+    return nb, sb
+
+
+# -- kubeovn/kube-ovn#5050: both gateway nodes NotReady ----------------------------------------
+def test_5050_both_gateways_down_fip_stays_via_pod_chassis(k5050: tuple[Path, Path]) -> None:
+    nb, sb = k5050
+    data = run_json("--db", str(nb), "--sb", str(sb))      # no --down: every gateway is down
+    assert sorted(data["down"]) == sorted([GW_A, GW_B])
+    nats = by_ip(data)
+    fip = nats["10.9.101.9"]
+    assert all(k in fip for k in CONTRACT)
+    assert (fip["type"], fip["mode"], fip["reachable"], fip["via"]) == (
+        "dnat_and_snat", "distributed", True, NODE)
+    assert fip["via_hostname"] == "vnode-pod" and fip["change"] == "kept"
+    assert "rule 21" in fip["reason"]
+    for ip, kind in (("10.9.101.10", "snat"), ("10.9.101.11", "dnat_and_snat")):
+        e = nats[ip]
+        assert (e["type"], e["mode"], e["reachable"], e["via"]) == (kind, "centralized",
+                                                                    False, None)
+        assert e["via_before"] == GW_A and e["change"] == "lost"
+        assert "no active gateway" in e["reason"] and "rule 18" in e["reason"]
+    dgp_ip = by_ip(data, "router-port")["10.9.230.12"]
+    assert dgp_ip["reachable"] is False and dgp_ip["gateway_port"] == "vpc1-external0"
+    assert data["summary"] == {"kept": 1, "moved": 0, "lost": 3, "unknown": 0,
+                               "unreachable": 0}
+
+
+def test_5050_down_by_hostname_and_gateway_chassis_row(k5050: tuple[Path, Path]) -> None:
+    nb, sb = k5050
+    ref = run_json("--db", str(nb), "--sb", str(sb), "--down", f"{GW_A},{GW_B}")
+    by_host = run_json("--db", str(nb), "--sb", str(sb), "--down",
+                       f"{HOSTS[GW_A]},{HOSTS[GW_B]}")
+    by_row = run_json("--db", str(nb), "--down",
+                      f"vpc1-external0-{GW_A}, vpc1-external0-{GW_B}")
+    assert ref["down"] == by_host["down"] == by_row["down"] == [GW_A, GW_B]
+    assert by_host["down_hostnames"] == ["vnode-103-177", "vnode-117-46"]
+    assert ref["entries"] == by_host["entries"]
+    # hostnames need SB data
+    proc = cli("failover-sim", "--db", str(nb), "--down", HOSTS[GW_A], check_rc=2)
+    assert "vnode-103-177" in proc.stderr and "--sb" in proc.stderr
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+
+
+def test_5050_table_and_fail_on_loss(k5050: tuple[Path, Path]) -> None:
+    nb, sb = k5050
+    proc = cli("failover-sim", "--db", str(nb), "--sb", str(sb), "--fail-on-loss",
+               check_rc=1)
+    lines = proc.stdout.splitlines()
+    fip = next(x for x in lines if "10.9.101.9" in x)
+    assert "yes" in fip and "vnode-pod" in fip and "kept" in fip
+    assert "1 kept, 0 moved to another chassis, 3 lost" in proc.stdout
+    # one gateway down: everything moves to vnode-117-46, nothing lost
+    proc = cli("failover-sim", "--db", str(nb), "--sb", str(sb), "--down", "vnode-103-177",
+               "--fail-on-loss", check_rc=0)
+    assert "1 kept, 3 moved to another chassis, 0 lost" in proc.stdout
+
+
+def test_rule21_pod_chassis_down_loses_only_the_fip(k5050: tuple[Path, Path]) -> None:
+    nb, sb = k5050
+    nats = by_ip(run_json("--db", str(nb), "--sb", str(sb), "--down", "vnode-pod"))
+    assert nats["10.9.101.9"]["reachable"] is False
+    assert nats["10.9.101.9"]["change"] == "lost"
+    assert "no fallback to the gateway" in nats["10.9.101.9"]["reason"]
+    assert nats["10.9.101.10"]["change"] == "kept" and nats["10.9.101.10"]["via"] == GW_A
+
+
+def test_rule22_missing_bridge_mapping_black_holes_the_fip(
+        k5050_nomap: tuple[Path, Path]) -> None:
+    nb, sb = k5050_nomap
+    for down in ("", GW_A):
+        fip = by_ip(run_json("--db", str(nb), "--sb", str(sb), "--down", down))["10.9.101.9"]
+        assert fip["reachable"] is False and fip["via"] is None
+        assert fip["reachable_before"] is False and fip["change"] == "unreachable"
+        assert "black-holed" in fip["reason"] and "rules 21, 22" in fip["reason"]
+
+
+def test_rule23_nb_only_fip_location_unknown_is_null(k5050: tuple[Path, Path]) -> None:
+    data = run_json("--db", str(k5050[0]))
+    fip = by_ip(data)["10.9.101.9"]
+    assert fip["reachable"] is None and fip["via"] is None and fip["change"] == "unknown"
+    assert "--sb" in fip["reason"]
+    assert by_ip(data)["10.9.101.10"]["reachable"] is False
+    assert data["summary"]["unknown"] == 1
+    assert any("no SB data" in n for n in data["notes"])
+
+
+def test_rule23_nb_only_requested_chassis_is_inferred(
+        k5050_requested: tuple[Path, Path]) -> None:
+    nb, sb = k5050_requested
+    fip = by_ip(run_json("--db", str(nb)))["10.9.101.9"]
+    assert fip["reachable"] is True and fip["via"] == NODE
+    assert "inferred" in fip["reason"] and "--sb" in fip["reason"]
+    lost = by_ip(run_json("--db", str(nb), "--down", NODE))["10.9.101.9"]
+    assert lost["reachable"] is False and lost["change"] == "lost"
+    # with SB the binding is used and the mapping is checked
+    with_sb = by_ip(run_json("--db", str(nb), "--sb", str(sb)))["10.9.101.9"]
+    assert with_sb["via"] == NODE and "where SB binds the port" in with_sb["reason"]
+
+
+# -- the mixed scenario: several routers sharing gateway chassis ---------------------------------
+def entry(data: dict, router: str, ip: str, kind: str) -> dict:
+    (e,) = [x for x in data["entries"]
+            if (x["router"], x["external_ip"], x["type"]) == (router, ip, kind)]
+    return e
+
+
+def test_rules18_20_failover_moves_in_priority_order(mixed: tuple[Path, Path]) -> None:
+    nb, sb = mixed
+    one = run_json("--db", str(nb), "--sb", str(sb), "--down", "gw1")
+    cfip = entry(one, "r1", "172.16.0.15", "dnat_and_snat")
+    assert (cfip["via_before"], cfip["via"], cfip["change"]) == ("gw1", "gw2", "moved")
+    assert "gw9 not registered" in cfip["reason"]     # gw9 (40) never active (rule 18)
+    two = run_json("--db", str(nb), "--sb", str(sb), "--down", "gw1,gw2")
+    assert entry(two, "r1", "172.16.0.15", "dnat_and_snat")["via"] == "gw3"
+    assert entry(two, "r1", "172.16.0.100", "lb-vip")["via"] == "gw3"       # rule 25
+    assert entry(two, "r1", "172.16.0.1", "router-port")["via"] == "gw3"
+    # r3: HA group gw3/10 and gw1/10 (tie: gw3); its ignored gateway_chassis gw2 plays no part
+    assert entry(two, "r3", "172.16.0.31", "dnat_and_snat")["via"] == "gw3"
+    three = run_json("--db", str(nb), "--sb", str(sb), "--down", "gw3")
+    assert entry(three, "r3", "172.16.0.31", "dnat_and_snat")["via"] == "gw1"
+
+
+def test_rule19_single_member_dgp_has_no_failover(mixed: tuple[Path, Path]) -> None:
+    nb, sb = mixed
+    data = run_json("--db", str(nb), "--sb", str(sb), "--down", "gw2")
+    snat = entry(data, "r2", "172.16.0.2", "snat")
+    assert snat["reachable"] is False and snat["change"] == "lost"
+    assert "rule 19" in snat["reason"]
+    assert entry(data, "r2", "172.16.0.21", "dnat_and_snat")["via"] == "node1"
+
+
+def test_rule2_gateway_router_entries(mixed: tuple[Path, Path]) -> None:
+    nb, sb = mixed
+    up = run_json("--db", str(nb), "--sb", str(sb), "--down", "")
+    assert up["down"] == []
+    for ip, kind in (("172.16.0.4", "snat"), ("172.16.0.4", "router-port"),
+                     ("172.16.0.104", "lb-vip")):
+        e = entry(up, "gr1", ip, kind)
+        assert (e["mode"], e["reachable"], e["via"], e["gateway_port"]) == (
+            "centralized", True, "gw4", None)
+    down = run_json("--db", str(nb), "--sb", str(sb), "--down", "host-gw4")
+    assert entry(down, "gr1", "172.16.0.104", "lb-vip")["change"] == "lost"
+    assert "rule 2" in entry(down, "gr1", "172.16.0.4", "snat")["reason"]
+
+
+def test_inactive_and_unbound_are_never_reachable(mixed: tuple[Path, Path]) -> None:
+    nb, sb = mixed
+    up = run_json("--db", str(nb), "--sb", str(sb), "--down", "")
+    bad_mac = entry(up, "r1", "172.16.0.16", "dnat_and_snat")
+    assert (bad_mac["mode"], bad_mac["reachable"]) == ("inactive", False)
+    assert bad_mac["reason"].startswith("inactive:")
+    no_dgp = entry(up, "r4", "172.17.0.4", "snat")
+    assert (no_dgp["mode"], no_dgp["reachable"], no_dgp["change"]) == (
+        "inactive", False, "unreachable")
+    assert not [e for e in up["entries"] if e["router"] == "r4" and e["type"] != "snat"]
+    unbound = entry(up, "r1", "172.16.0.14", "dnat_and_snat")
+    assert unbound["reachable"] is False and "not bound" in unbound["reason"]
+
+
+def test_nat_entries_match_nat_command_one_per_row(mixed: tuple[Path, Path]) -> None:
+    nb, sb = mixed
+    nats = json.loads(cli("nat", "--db", str(nb), "--sb", str(sb), "-f", "json",
+                          check_rc=0).stdout)["nats"]
+    data = run_json("--db", str(nb), "--sb", str(sb))
+    sim = [e for e in data["entries"] if e["type"] not in ("router-port", "lb-vip")]
+    assert sorted((n["uuid"], n["router"], n["type"], n["external_ip"], n["mode"])
+                  for n in nats) == sorted(
+        (e["uuid"], e["router"], e["type"], e["external_ip"], e["mode"]) for e in sim)
+
+
+def test_router_filter_and_usage_errors(mixed: tuple[Path, Path]) -> None:
+    nb, sb = mixed
+    data = run_json("--db", str(nb), "--router", "r2")
+    assert {e["router"] for e in data["entries"]} == {"r2"}
+    assert "gw4" in data["down"]               # every gateway chassis, not only r2's
+    for args, text in ((["--down", "nosuch"], "nosuch"),
+                       (["--sweep", "--down", "gw1"], "--sweep"),
+                       (["2"], "--sweep"),
+                       (["--sweep", "0"], "N must be"),
+                       (["--only", "gone"], "--only")):
+        proc = cli("failover-sim", "--db", str(nb), *args, check_rc=2)
+        assert text in proc.stderr and proc.stderr.count("\n") == 1, proc.stderr
+
+
+def test_csv_and_only_filter(mixed: tuple[Path, Path]) -> None:
+    nb, sb = mixed
+    lines = cli("failover-sim", "--db", str(nb), "--sb", str(sb), "--down", "gw2",
+                "--only", "lost", "-f", "csv", check_rc=0).stdout.splitlines()
+    assert lines[0].split(",")[:8] == ["router", "type", "external_ip", "mode", "reachable",
+                                      "via", "via_before", "change"]
+    assert sorted(x.split(",")[2] for x in lines[1:]) == ["172.16.0.2", "172.16.0.2"]
+
+
+# -- sweep ---------------------------------------------------------------------------------------
+def lost_set(entries: list[dict]) -> set[tuple]:
+    return {(e["router"], e["type"], e["external_ip"], e.get("uuid")) for e in entries}
+
+
+@pytest.mark.parametrize("size", [1, 2])
+def test_sweep_equals_each_single_scenario(mixed: tuple[Path, Path], size: int) -> None:
+    nb, sb = mixed
+    topo = topology(nb, sb)
+    model = fo.build_model(topo)
+    cases = fo.sweep(model, size)
+    assert len(cases) == {1: 5, 2: 10}[size]      # gw1..gw4 and the unregistered gw9
+    for case in cases:
+        scenario = fo.simulate(model, case.down)
+        expect = [(r.entry, r.outcome) for r in scenario.results if r.change == fo.LOST]
+        assert [(id(e), o) for e, o in case.lost] == [(id(e), o) for e, o in expect]
+        assert case.moved == scenario.counts()["moved"]
+    # and the CLI's sweep agrees with separate CLI runs
+    data = run_json("--db", str(nb), "--sb", str(sb), "--sweep", str(size))
+    assert data["size"] == size and len(data["sweep"]) == len(cases)
+    for row in data["sweep"]:
+        single = run_json("--db", str(nb), "--sb", str(sb), "--down", ",".join(row["down"]))
+        assert lost_set(row["lost_entries"]) == lost_set(
+            [e for e in single["entries"] if e["change"] == "lost"])
+        assert row["lost"] == single["summary"]["lost"]
+
+
+def test_sweep_blast_radius_and_single_points(mixed: tuple[Path, Path]) -> None:
+    nb, sb = mixed
+    data = run_json("--db", str(nb), "--sb", str(sb), "--sweep")
+    radius = {tuple(r["down"]): r["lost"] for r in data["sweep"]}
+    # gw1 carries a pod (FIP .12); gw2 is r2's only member; gw4 is gr1's chassis
+    assert radius == {("gw1",): 1, ("gw2",): 2, ("gw3",): 0, ("gw4",): 3, ("gw9",): 0}
+    spofs = {(s["kind"], s["chassis"], s["port"] or s["router"]): s
+             for s in data["single_points_of_failure"]}
+    assert set(spofs) == {("gateway-port", "gw2", "r2-ext"), ("gateway-router", "gw4", "gr1"),
+                          ("port-chassis", "gw1", "r1"), ("port-chassis", "node1", None)}
+    assert spofs[("gateway-port", "gw2", "r2-ext")]["entries"] == 2
+    assert spofs[("gateway-port", "gw2", "r2-ext")]["chassis_hostname"] == "host-gw2"
+    pinned = spofs[("port-chassis", "node1", None)]["external_ips"]
+    assert sorted(e["external_ip"] for e in pinned) == ["172.16.0.11", "172.16.0.21"]
+    proc = cli("failover-sim", "--db", str(nb), "--sb", str(sb), "--sweep",
+               "--fail-on-loss", check_rc=1)
+    assert "single point(s) of failure" in proc.stdout
+
+
+def test_sweep_without_loss_exits_0(k5050: tuple[Path, Path]) -> None:
+    nb, sb = k5050
+    proc = cli("failover-sim", "--db", str(nb), "--sb", str(sb), "--sweep", "--fail-on-loss",
+               check_rc=0)
+    assert "0 lose entries" in proc.stdout
+    cli("failover-sim", "--db", str(nb), "--sb", str(sb), "--sweep", "2", "--fail-on-loss",
+        check_rc=1)
+
+
+def test_sweep_is_incremental(mixed: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+                              ) -> None:
+    """A sweep re-evaluates only dependencies that touch the down chassis, once each."""
+    model = fo.build_model(topology(*mixed))
+    calls: list[int] = []
+    for cls in (fo.GatewaySet, fo.GatewayRouterDep, fo.PortChassis, fo.Fixed, fo.AnyOf):
+        for name in ("outcome", "state"):
+            orig = getattr(cls, name)
+
+            def spy(self: Any, down: Any, _orig: Any = orig) -> Any:
+                calls.append(id(self))
+                return _orig(self, down)
+            monkeypatch.setattr(cls, name, spy)
+    cases = fo.sweep(model, 1)
+    touching = sum(len(d.chassis & set(model.gateway_chassis)) for d in model.deps)
+    lost_deps = sum(len({id(e.dep) for e, _ in c.lost}) for c in cases)
+    assert len(calls) == touching + lost_deps
+    assert touching < len(model.gateway_chassis) * len(model.deps)
+
+
+def test_resolve_down_names() -> None:
+    """--down resolution: names win over hostnames and Gateway_Chassis rows spelled alike."""
+    model = fo.FailoverModel(topo=_NoSb(), entries=[], deps=[], by_chassis={},
+                             gateway_chassis=["a"], aliases={"a": "a", "row-a": "a",
+                                                             "host-a": "a"})
+    assert fo.resolve_down(model, ["row-a", " a ", "host-a", ""]) == ["a"]
+    with pytest.raises(UsageError, match="hostnames need --sb"):
+        fo.resolve_down(model, ["b"])
+
+
+class _NoSb:
+    has_sb = False
