@@ -13,7 +13,20 @@ from ovninspect.analysis import failover as fo
 from ovninspect.errors import UsageError
 from ovninspect.sources import open_snapshot
 from ovninspect.topology import Topology
-from tests.failover_lab import GW_A, GW_B, HOSTS, NODE, cli, make
+from tests.failover_lab import (
+    GW_A,
+    GW_B,
+    HOSTS,
+    NODE,
+    add_pod,
+    add_switch,
+    cli,
+    connect,
+    fip,
+    make,
+    save,
+)
+from tests.ovnlab import OvnLab
 
 pytestmark = pytest.mark.ovn
 
@@ -339,3 +352,76 @@ def test_resolve_down_names() -> None:
 
 class _NoSb:
     has_sb = False
+
+
+# -- rule 25 and §3.1 across OVN releases (same NB, rules picked with --ovn-version) ------------
+@pytest.fixture(scope="module")
+def versions(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """rA: two DGPs and LBs; rB: one DGP on a switch without localnet and a FIP."""
+    dest = tmp_path_factory.mktemp("versions")
+    with OvnLab() as lab:
+        lab.start_nb().start_sb().start_northd()
+        n = lab.nbctl
+        add_switch(lab, "ext", "physnet")
+        add_switch(lab, "ext2", "physnet")
+        add_switch(lab, "transit")                       # no localnet
+        n("lr-add", "rA")
+        connect(lab, "rA", "ext", "rA-e1", "00:00:00:0a:00:01", "172.16.10.1/24")
+        connect(lab, "rA", "ext2", "rA-e2", "00:00:00:0a:00:02", "172.16.20.1/24")
+        n("lrp-set-gateway-chassis", "rA-e1", "gwa", "10")
+        n("lrp-set-gateway-chassis", "rA-e2", "gwb", "10")
+        n("lb-add", "lb-sub", "172.16.20.100:80", "10.0.0.5:80", "tcp")
+        n("lb-add", "lb-any", "10.99.0.1:80", "10.0.0.5:80", "tcp")
+        n("lb-add", "lb-dist", "172.16.10.200:80", "10.0.0.5:80", "tcp")
+        n("set", "Load_Balancer", "lb-dist", "options:distributed=true")
+        for lb in ("lb-sub", "lb-any", "lb-dist"):
+            n("lr-lb-add", "rA", lb)
+        n("lr-add", "rB")
+        add_switch(lab, "lsB")
+        connect(lab, "rB", "lsB", "rB-lsB", "00:00:00:0b:00:01", "10.20.0.1/24")
+        connect(lab, "rB", "transit", "rB-e", "00:00:00:0b:00:02", "172.16.30.1/24")
+        n("lrp-set-gateway-chassis", "rB-e", "gwa", "10")
+        add_pod(lab, "lsB", "pb", "0a:00:00:00:0b:01", "10.20.0.11", requested_chassis="node1")
+        fip(lab, "rB", "172.16.30.11", "10.20.0.11", "pb", "0a:00:00:00:0b:01")
+        nb, _ = save(lab, dest, with_sb=False)
+    return nb
+
+
+def sim(nb: Path, version: str, down: list[str]) -> dict[tuple[str, str, str], fo.EntryResult]:
+    topo = Topology(open_snapshot(str(nb), "nb"), None, version)
+    model = fo.build_model(topo)
+    return {(r.entry.router, r.entry.type, r.entry.external_ip): r
+            for r in fo.simulate(model, down).results}
+
+
+def test_rule25_lb_on_two_dgps_by_release(versions: Path) -> None:
+    old = sim(versions, "22.03", [])
+    assert old[("rA", "lb-vip", "172.16.20.100")].outcome.reachable is False
+    assert old[("rA", "lb-vip", "172.16.20.100")].entry.mode == "inactive"
+    topo = Topology(open_snapshot(str(versions), "nb"), None, "23.03")
+    first = next(r for r in topo.iter_routers() if r.name == "rA").dgps[0].name
+    mid = sim(versions, "23.03", [])
+    for ip in ("172.16.20.100", "10.99.0.1"):
+        assert mid[("rA", "lb-vip", ip)].entry.gateway_port == first   # first DGP only
+    new = sim(versions, "25.03", ["gwa"])
+    sub = new[("rA", "lb-vip", "172.16.20.100")]
+    assert (sub.entry.gateway_port, sub.outcome.via) == ("rA-e2", "gwb")
+    anyof = new[("rA", "lb-vip", "10.99.0.1")]
+    assert anyof.outcome.reachable is True and anyof.outcome.via == "gwb"
+    assert "rule 25" in anyof.outcome.reason
+    both = sim(versions, "25.03", ["gwa", "gwb"])[("rA", "lb-vip", "10.99.0.1")]
+    assert both.outcome.reachable is False and both.change == fo.LOST
+
+
+def test_rule25_distributed_lb_is_unknown_from_26_03(versions: Path) -> None:
+    assert sim(versions, "25.03", [])[("rA", "lb-vip", "172.16.10.200")].outcome.via == "gwa"
+    dist = sim(versions, "26.03", [])[("rA", "lb-vip", "172.16.10.200")]
+    assert dist.outcome.reachable is None and dist.entry.mode == "distributed"
+
+
+def test_rule21_no_localnet_on_peer_switch(versions: Path) -> None:
+    old = sim(versions, "23.03", [])[("rB", "dnat_and_snat", "172.16.30.11")]
+    assert old.entry.mode == "distributed" and old.outcome.reachable is False
+    assert "no localnet" in old.outcome.reason
+    new = sim(versions, "25.03", ["node1"])[("rB", "dnat_and_snat", "172.16.30.11")]
+    assert new.entry.mode == "centralized" and new.outcome.via == "gwa"   # rule 13
