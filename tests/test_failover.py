@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any, Optional
 
@@ -18,6 +20,7 @@ from tests.failover_lab import (
     GW_B,
     HOSTS,
     NODE,
+    REPO,
     add_pod,
     add_switch,
     cli,
@@ -425,3 +428,25 @@ def test_rule21_no_localnet_on_peer_switch(versions: Path) -> None:
     assert "no localnet" in old.outcome.reason
     new = sim(versions, "25.03", ["node1"])[("rB", "dnat_and_snat", "172.16.30.11")]
     assert new.entry.mode == "centralized" and new.outcome.via == "gwa"   # rule 13
+
+
+# -- a generated NB (scripts/gen_snapshot.py): sweep = single scenarios at scale ---------------
+def test_sweep_equals_single_scenarios_on_generated_nb(tmp_path: Path) -> None:
+    nb = tmp_path / "gen.db"
+    subprocess.run([sys.executable, str(REPO / "scripts" / "gen_snapshot.py"), str(nb),
+                    "--scale", "0.01", "--gateways", "5", "--nodes", "6", "-q"], check=True,
+                   cwd=REPO, timeout=120)
+    model = fo.build_model(topology(nb))
+    assert len(model.gateway_chassis) == 5
+    nodes = sorted({d.port_chassis for d in model.deps if isinstance(d, fo.PortChassis)})
+    assert nodes   # FIPs whose pods carry requested-chassis (inferred, NB only)
+    for size, pool in ((1, None), (2, None), (3, None), (1, nodes)):
+        cases = fo.sweep(model, size, pool)
+        assert cases
+        for case in cases:
+            scenario = fo.simulate(model, case.down)
+            expect = [id(r.entry) for r in scenario.results if r.change == fo.LOST]
+            assert [id(e) for e, _ in case.lost] == expect
+            assert case.moved == scenario.counts()["moved"]
+        if size == 3 or pool is not None:
+            assert any(c.lost for c in cases)
