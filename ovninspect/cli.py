@@ -9,7 +9,6 @@ import typer
 from .commands.check import check
 from .commands.failover import failover_sim
 from .commands.gateways import gateways
-from .commands.check import check
 from .commands.info import info
 from .commands.nat import nat
 from .commands.snapshot import snapshot
@@ -25,7 +24,6 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.command("nat")(nat)
-app.command("check")(check)
 app.command("gateways")(gateways)
 app.command("failover-sim")(failover_sim)
 app.command("check")(check)

@@ -56,6 +56,24 @@ class Row:
             self._data[column] = value
         return value
 
+    def values(self, columns: tuple[str, ...]) -> list[Any]:
+        """Several decoded values at once (None for a column the schema lacks)."""
+        data = self._data
+        table = self._table
+        out = []
+        for column in columns:
+            value = data.get(column, _MISSING)
+            if value is _MISSING:
+                ctype = table.columns.get(column)
+                value = None if ctype is None else (
+                    dict(ctype.default) if ctype.default.__class__ is dict else ctype.default)
+            else:
+                cls = value.__class__
+                if cls is list or (cls is not tuple and column in table.set_columns):
+                    value = data[column] = table.columns[column].materialize(value)
+            out.append(value)
+        return out
+
     def has_column(self, column: str) -> bool:
         return column in self._table.columns
 

@@ -8,6 +8,7 @@ lazily: a large NB has 100k of them and most analyses need only a few.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Optional
 
@@ -87,7 +88,7 @@ class RouterPort:
             return "redirect-chassis"
         return None
 
-    @property
+    @functools.cached_property
     def members(self) -> list[GatewayMember]:
         """Effective gateway members, highest priority first, ties to the greater name."""
         source = self.gateway_source
@@ -244,6 +245,7 @@ class Topology:
         self.chassis: dict[str, Chassis] = {}
         self.hostnames: dict[str, str] = {}
         self._bindings: Optional[dict[str, Binding]] = None
+        self._observed: dict[str, tuple[Optional[str], Optional[str]]] = {}
         self._build_routers()
         if sb is not None:
             self._build_chassis()
@@ -276,18 +278,16 @@ class Topology:
                 port.ha_members = self._members(group["ha_chassis"], "HA_Chassis")
         return port
 
-    def _nat(self, row: Row, router: Row) -> Nat:
-        return Nat(
-            uuid=row.uuid, router_uuid=router.uuid, router=router["name"], type=row["type"],
-            external_ip=row["external_ip"], logical_ip=row["logical_ip"],
-            logical_port=row.get("logical_port"), external_mac=row.get("external_mac"),
-            gateway_port_uuid=row.get("gateway_port"), options=row.get("options", {}),
-            external_ids=row.get("external_ids", {}),
-            allowed_ext_ips=row.get("allowed_ext_ips"),
-            exempted_ext_ips=row.get("exempted_ext_ips"),
-            external_port_range=row.get("external_port_range", ""),
-            match=row.get("match", ""), priority=int(row.get("priority", 0) or 0),
-        )
+    _NAT_COLUMNS = ("type", "external_ip", "logical_ip", "logical_port", "external_mac",
+                    "gateway_port", "options", "external_ids", "allowed_ext_ips",
+                    "exempted_ext_ips", "external_port_range", "match", "priority")
+
+    def _nat(self, row: Row, router_uuid: str, router_name: str) -> Nat:
+        (type_, ext, logical, port, mac, gw, options, ids, allowed, exempted, port_range,
+         match, priority) = row.values(self._NAT_COLUMNS)
+        return Nat(row.uuid, router_uuid, router_name, type_, ext, logical, port, mac, gw,
+                   options or {}, ids or {}, allowed, exempted, port_range or "", match or "",
+                   int(priority or 0))
 
     def _build_routers(self) -> None:
         lrps = self.nb.table("Logical_Router_Port")
@@ -319,7 +319,7 @@ class Topology:
             for uuid in row["nat"]:
                 nrow = nats.get(uuid)
                 if nrow is not None:
-                    nat = self._nat(nrow, row)
+                    nat = self._nat(nrow, router.uuid, router.name)
                     router.nats.append(nat)
                     self.nats.append(nat)
             router.dgps = self._dgps(router)
@@ -496,6 +496,12 @@ class Topology:
 
     def observed_active(self, port: RouterPort) -> tuple[Optional[str], Optional[str]]:
         """(chassis, source) holding ``cr-<port>`` at snapshot time (rule 24)."""
+        cached = self._observed.get(port.uuid)
+        if cached is None:
+            cached = self._observed[port.uuid] = self._find_observed(port)
+        return cached
+
+    def _find_observed(self, port: RouterPort) -> tuple[Optional[str], Optional[str]]:
         if self.sb is not None:
             binding = self.binding(port.cr_name)
             if binding is not None and binding.chassis:

@@ -165,13 +165,20 @@ def _choose_dgp(topo: Topology, router: Router, nat: Nat
     return matching[0], None, flags
 
 
-def _where_centralized(topo: Topology, dgp: RouterPort) -> tuple[Optional[str], Optional[str]]:
-    observed, source = topo.observed_active(dgp)
-    if observed:
-        return observed, source
-    registered = set(topo.chassis) if topo.has_sb else None
-    member = predicted_active(dgp, frozenset(), registered)
-    return (member.chassis, "predicted") if member else (None, None)
+def _where_centralized(topo: Topology, dgp: RouterPort, cache: dict
+                       ) -> tuple[Optional[str], Optional[str]]:
+    key = ("where", dgp.uuid)
+    found = cache.get(key)
+    if found is None:
+        observed, source = topo.observed_active(dgp)
+        if observed:
+            found = (observed, source)
+        else:
+            registered = set(topo.chassis) if topo.has_sb else None
+            member = predicted_active(dgp, frozenset(), registered)
+            found = (member.chassis, "predicted") if member else (None, None)
+        cache[key] = found
+    return found
 
 
 def _where_distributed(topo: Topology, nat: Nat, verdict: NatVerdict) -> None:
@@ -251,7 +258,7 @@ def classify(topo: Topology, nat: Nat, cache: Optional[dict] = None) -> NatVerdi
     if verdict.mode == DISTRIBUTED:
         _where_distributed(topo, nat, verdict)
     else:
-        verdict.chassis, verdict.chassis_source = _where_centralized(topo, dgp)
+        verdict.chassis, verdict.chassis_source = _where_centralized(topo, dgp, cache)
     return verdict
 
 
