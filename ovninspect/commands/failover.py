@@ -128,7 +128,7 @@ def _parse_only(only: Optional[str]) -> Optional[set[str]]:
 @common.handle_errors
 def failover_sim(
     size: Optional[int] = typer.Argument(
-        None, metavar="[N]", show_default=False,
+        None, metavar="N", show_default=False,
         help="With --sweep: how many chassis fail together (default 1; 2 = every pair)."),
     db: Optional[str] = common.DB,
     sb: Optional[str] = common.SB,
@@ -170,6 +170,12 @@ def failover_sim(
     lost, unknown, or unreachable (already not reachable with every chassis up).
 
     Without --down every gateway chassis (DGP members and gateway-router chassis) is down.
+    --sweep fails each gateway chassis in turn (--sweep 2: each pair) and lists what each
+    failure loses, plus the single points of failure.
+
+    Exit status: 0 ok; 1 with --fail-on-loss when an entry is lost (reachable with every
+    chassis up, not reachable in the scenario, or in any scenario of a sweep); 2 usage or
+    unreadable input.
 
     Examples:
 
