@@ -452,3 +452,23 @@ def test_sweep_equals_single_scenarios_on_generated_nb(tmp_path: Path) -> None:
             assert case.moved == scenario.counts()["moved"]
         if size == 3 or pool is not None:
             assert any(c.lost for c in cases)
+
+
+def test_rule20_active_gateway_without_bridge_mapping(mixed: tuple[Path, Path]) -> None:
+    """SB data says gw1 (r1's first choice) does not map physnet: centralized work on r1 is
+    black-holed until gw1 fails and gw2 takes over (the election ignores mappings)."""
+    topo = topology(*mixed)
+    topo.chassis["gw1"].bridge_mappings.clear()
+    model = fo.build_model(topo)
+    up = {(r.entry.router, r.entry.type, r.entry.external_ip): r
+          for r in fo.simulate(model, []).results}
+    snat = up[("r1", "snat", "172.16.0.1")]
+    assert snat.outcome.reachable is False and "rule 20" in snat.outcome.reason
+    assert up[("r1", "lb-vip", "172.16.0.100")].outcome.reachable is False
+    assert up[("r2", "snat", "172.16.0.2")].outcome.via == "gw2"   # r2 does not use gw1
+    after = {(r.entry.router, r.entry.type, r.entry.external_ip): r
+             for r in fo.simulate(model, ["gw1"]).results}
+    assert after[("r1", "snat", "172.16.0.1")].outcome.via == "gw2"
+    # the FIP whose pod runs on gw1 is black-holed too (rule 22), whatever the gateways do
+    fip_gw1 = after[("r1", "dnat_and_snat", "172.16.0.12")]
+    assert fip_gw1.outcome.reachable is False and "rules 21, 22" in fip_gw1.outcome.reason
