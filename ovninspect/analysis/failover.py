@@ -25,12 +25,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from itertools import combinations
-from typing import AbstractSet, Any, Iterable, Optional
+from typing import AbstractSet, Any, Callable, Iterable, Optional
 
 from ..addr import in_network
 from ..errors import UsageError
 from ..topology import GatewayMember, LoadBalancer, Router, RouterPort, Topology
-from .gateways import elect, ordered, registered_chassis
+from .gateways import elect, namer, ordered, registered_chassis
 from .placement import CENTRALIZED, DISTRIBUTED, INACTIVE, NatVerdict, classify_all
 
 KEPT, MOVED, LOST, UNKNOWN, UNREACHABLE = "kept", "moved", "lost", "unknown", "unreachable"
@@ -87,9 +87,10 @@ class GatewaySet(Dependency):
     kind = "gateway-port"
 
     def __init__(self, port: RouterPort, registered: Optional[AbstractSet[str]],
-                 networks: tuple[str, ...], mappings: Optional[dict[str, dict[str, str]]]
-                 ) -> None:
+                 networks: tuple[str, ...], mappings: Optional[dict[str, dict[str, str]]],
+                 show: Callable[[str], str] = str) -> None:
         super().__init__()
+        self.show = show
         self.port = port.name
         self.label = port.name
         self.members: list[GatewayMember] = ordered(port.members)
@@ -114,18 +115,18 @@ class GatewaySet(Dependency):
         return False, None
 
     def outcome(self, down: AbstractSet[str]) -> Outcome:
-        active, why = elect(self.members, down, self.registered)
+        active, why = elect(self.members, down, self.registered, self.show)
         if active is None:
             return Outcome(False, None, f"centralized on DGP {self.port}, which has no active "
                            f"gateway: {why}", (18, 19, 20))
         if self.networks and not any(n in self.mappings.get(active, {})
                                      for n in self.networks):
             return Outcome(False, None, f"centralized on DGP {self.port}: the active gateway "
-                           f"{active} has no bridge mapping for {', '.join(self.networks)}, so "
+                           f"{self.show(active)} has no bridge mapping for {', '.join(self.networks)}, so "
                            f"it cannot reach the external network (rule 20); elected: {why}",
                            (18, 20))
         return Outcome(True, active, f"centralized on DGP {self.port}: active gateway "
-                       f"{active}, {why}", (18, 20))
+                       f"{self.show(active)}, {why}", (18, 20))
 
 
 class GatewayRouterDep(Dependency):
@@ -133,8 +134,10 @@ class GatewayRouterDep(Dependency):
 
     kind = "gateway-router"
 
-    def __init__(self, router: Router, registered: Optional[AbstractSet[str]]) -> None:
+    def __init__(self, router: Router, registered: Optional[AbstractSet[str]],
+                 show: Callable[[str], str] = str) -> None:
         super().__init__()
+        self.show = show
         self.router = router.name
         self.label = router.name
         self.gr_chassis = router.gr_chassis or None
@@ -145,17 +148,18 @@ class GatewayRouterDep(Dependency):
 
     def outcome(self, down: AbstractSet[str]) -> Outcome:
         ch = self.gr_chassis
+        name = self.show(ch) if ch else ""
         if not ch:
             return Outcome(False, None, f"gateway router {self.router} has an empty "
                            "options:chassis: its ports are bound nowhere (rule 2)", (2,))
         if self.registered is not None and ch not in self.registered:
-            return Outcome(False, None, f"gateway router {self.router}'s chassis {ch} is not "
+            return Outcome(False, None, f"gateway router {self.router}'s chassis {name} is not "
                            "registered in SB (rule 2)", (2,))
         if ch in down:
-            return Outcome(False, None, f"gateway router {self.router}'s chassis {ch} is down: "
+            return Outcome(False, None, f"gateway router {self.router}'s chassis {name} is down: "
                            "no failover (rule 2)", (2,))
-        return Outcome(True, ch, f"gateway router {self.router} on its chassis {ch} (rule 2)",
-                       (2,))
+        return Outcome(True, ch, f"gateway router {self.router} on its chassis {name} "
+                       "(rule 2)", (2,))
 
     def state(self, down: AbstractSet[str]) -> tuple[Optional[bool], Optional[str]]:
         ch = self.gr_chassis
@@ -167,8 +171,10 @@ class PortChassis(Dependency):
 
     kind = "port-chassis"
 
-    def __init__(self, chassis: str, inferred: bool, network: str) -> None:
+    def __init__(self, chassis: str, inferred: bool, network: str,
+                 show: Callable[[str], str] = str) -> None:
         super().__init__()
+        self.show = show
         self.port_chassis = chassis
         self.inferred = inferred
         self.network = network
@@ -177,11 +183,12 @@ class PortChassis(Dependency):
 
     def outcome(self, down: AbstractSet[str]) -> Outcome:
         ch = self.port_chassis
+        name = self.show(ch)
         if self.inferred:
-            where = (f"on {ch}, inferred from the port's requested-chassis; bridge mapping of "
+            where = (f"on {name}, inferred from the port's requested-chassis; bridge mapping of "
                      f"{self.network} assumed (give --sb to check)")
         else:
-            where = f"on {ch}, where SB binds the port, which maps {self.network}"
+            where = f"on {name}, where SB binds the port, which maps {self.network}"
         if ch in down:
             return Outcome(False, None, f"distributed {where}: that chassis is down and there "
                            "is no fallback to the gateway (rule 21)", (21, 23))
@@ -373,6 +380,7 @@ class _Builder:
     def __init__(self, topo: Topology) -> None:
         self.topo = topo
         self.registered = registered_chassis(topo)
+        self.show = namer(topo)
         self.entries: list[Entry] = []
         self.deps: dict[int, Dependency] = {}
         self._dgp: dict[str, GatewaySet] = {}
@@ -404,19 +412,21 @@ class _Builder:
                 networks = self.networks(port)
                 mappings = {m.chassis: self.topo.chassis[m.chassis].bridge_mappings
                             for m in port.members if m.chassis in self.topo.chassis}
-            dep = GatewaySet(port, self.registered, networks, mappings)
+            dep = GatewaySet(port, self.registered, networks, mappings, self.show)
             self._dgp[port.uuid] = dep
             observed, source = self.topo.observed_active(port)
             if observed and observed != dep.before_active():
-                self.notes.add(f"DGP {port.name}: {observed} holds it now ({source}), not the "
-                               f"predicted {dep.before_active() or 'none'}; if that is because "
+                predicted = dep.before_active()
+                self.notes.add(f"DGP {port.name}: {self.show(observed)} holds it now ({source}), "
+                               f"not the predicted {self.show(predicted) if predicted else 'none'}; "
+                               "if that is because "
                                "a chassis is down already, add it to --down (rule 24)")
         return dep
 
     def gr(self, router: Router) -> GatewayRouterDep:
         dep = self._gr.get(router.uuid)
         if dep is None:
-            dep = GatewayRouterDep(router, self.registered)
+            dep = GatewayRouterDep(router, self.registered, self.show)
             self._gr[router.uuid] = dep
         return dep
 
@@ -424,7 +434,7 @@ class _Builder:
         key = (chassis, inferred, network)
         dep = self._port.get(key)
         if dep is None:
-            dep = self._port[key] = PortChassis(chassis, inferred, network)
+            dep = self._port[key] = PortChassis(chassis, inferred, network, self.show)
         return dep
 
     def distributed(self, verdict: NatVerdict) -> Dependency:
@@ -454,7 +464,8 @@ class _Builder:
             ch = topo.chassis.get(chassis)
             mapped = [n for n in nets if ch is not None and n in ch.bridge_mappings]
             if not mapped:
-                return Fixed(False, f"black-holed: {lp} is bound on {chassis}, which has no "
+                return Fixed(False, f"black-holed: {lp} is bound on {self.show(chassis)}, which "
+                             "has no "
                              f"bridge mapping for {', '.join(nets)}; there is no fallback to "
                              "the gateway (rules 21, 22)", (21, 22))
             return self.port_chassis(chassis, False, mapped[0])
@@ -668,24 +679,25 @@ def single_points_of_failure(model: FailoverModel) -> list[SinglePoint]:
         (chassis,) = tuple(dep.candidates)
         entries = [model.entries[i] for i in dep.entries]
         n = len(entries)
+        name = model.topo.hostname(chassis) or chassis
         if isinstance(dep, GatewaySet):
             total = len(dep.members)
-            why = (f"DGP {dep.port} has a single member {chassis}" if total == 1 else
-                   f"DGP {dep.port} has only one registered member, {chassis}")
+            why = (f"DGP {dep.port} has a single member {name}" if total == 1 else
+                   f"DGP {dep.port} has only one registered member, {name}")
             out.append(SinglePoint(dep.kind, chassis, entries[0].router, dep.port, entries,
                                    f"{why}: if it fails, {n} entries are lost (rule 19)"))
         elif isinstance(dep, GatewayRouterDep):
             out.append(SinglePoint(dep.kind, chassis, dep.router, None, entries,
-                                   f"gateway router {dep.router} is pinned to {chassis}: if it "
+                                   f"gateway router {dep.router} is pinned to {name}: if it "
                                    f"fails, {n} entries are lost (rule 2)"))
         elif isinstance(dep, PortChassis):
             routers = sorted({e.router for e in entries})
             out.append(SinglePoint(dep.kind, chassis, routers[0] if len(routers) == 1 else None,
                                    None, entries, f"{n} distributed FIP(s) handled only on "
-                                   f"their port's chassis {chassis}: OVN does not move them "
+                                   f"their port's chassis {name}: OVN does not move them "
                                    "(rule 21)"))
         else:
             out.append(SinglePoint(dep.kind, chassis, entries[0].router, dep.label, entries,
-                                   f"{dep.label} can only be carried by {chassis}"))
+                                   f"{dep.label} can only be carried by {name}"))
     out.sort(key=lambda s: (s.chassis, s.kind, s.router or "", s.port or ""))
     return out

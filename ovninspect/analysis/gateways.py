@@ -16,7 +16,7 @@ One view per distributed gateway port (DGP) and per gateway router (GR):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import AbstractSet, Any, Optional
+from typing import AbstractSet, Any, Callable, Optional
 
 from ..topology import GatewayMember, Router, RouterPort, Topology
 
@@ -130,9 +130,18 @@ def registered_chassis(topo: Topology) -> Optional[set[str]]:
     return set(topo.chassis) if topo.has_sb else None
 
 
+def namer(topo: Topology) -> Callable[[str], str]:
+    """How reasons name a chassis: its SB hostname when known, else its name."""
+    if not topo.has_sb:
+        return str
+    return lambda ch: topo.hostname(ch) or ch
+
+
 def elect(members: list[GatewayMember], down: AbstractSet[str] = frozenset(),
-          registered: Optional[AbstractSet[str]] = None) -> tuple[Optional[str], str]:
-    """The active chassis among ``members`` and why (rules 18-19)."""
+          registered: Optional[AbstractSet[str]] = None,
+          show: Callable[[str], str] = str) -> tuple[Optional[str], str]:
+    """The active chassis among ``members`` and why (rules 18-19); ``show`` names chassis
+    in the reason (ties are explained with the names that are compared)."""
     order = ordered(members)
     if not order:
         return None, "no members: nothing can host it"
@@ -142,25 +151,26 @@ def elect(members: list[GatewayMember], down: AbstractSet[str] = frozenset(),
     alive = [m for m in eligible if m.chassis not in down]
     skipped = ""
     if unregistered:
-        skipped = f"; {', '.join(unregistered)} not registered in SB, never active"
+        skipped = f"; {', '.join(map(show, unregistered))} not registered in SB, never active"
     if not alive:
         if len(order) == 1:
             why = ("is not registered in SB" if unregistered else "is down")
-            return None, f"its only member {order[0].chassis} {why}: nothing fails over (rule 19)"
-        dead = [m.chassis for m in eligible]
+            return None, (f"its only member {show(order[0].chassis)} {why}: nothing fails "
+                          "over (rule 19)")
+        dead = [show(m.chassis) for m in eligible]
         if not dead:
             return None, f"no member is registered in SB (rule 18){skipped}"
         return None, f"every member is down ({', '.join(dead)}) (rule 18){skipped}"
     best = alive[0]
     ties = [m.chassis for m in alive if m.priority == best.priority]
     if len(order) == 1:
-        why = f"single member {best.chassis}: no failover (rule 19)"
+        why = f"single member {show(best.chassis)}: no failover (rule 19)"
     elif len(ties) > 1:
         why = (f"priority {best.priority} is shared by {', '.join(ties)}: the greatest name "
                f"{best.chassis} wins (rule 18)")
     else:
         why = f"highest live priority {best.priority} (rule 18)"
-    dead = [m.chassis for m in eligible if m.chassis in down]
+    dead = [show(m.chassis) for m in eligible if m.chassis in down]
     if dead:
         why += f"; down: {', '.join(dead)}"
     return best.chassis, why + skipped
@@ -196,7 +206,7 @@ def dgp_view(topo: Topology, router: Router, port: RouterPort) -> GatewayPortVie
     source = port.gateway_source
     effective = ordered(port.members)
     members = [_member(topo, m) for m in effective]
-    active, why = elect(effective, frozenset(), registered_chassis(topo))
+    active, why = elect(effective, frozenset(), registered_chassis(topo), namer(topo))
     rules: tuple[int, ...] = (17, 18) if len(members) != 1 else (17, 18, 19)
     origin = {"ha_chassis_group": f"HA_Chassis_Group {port.ha_group or '(missing row)'}",
               "gateway_chassis": "gateway_chassis",

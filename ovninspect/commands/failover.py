@@ -90,10 +90,11 @@ def sweep_report(model: FailoverModel, cases: list[SweepCase], spofs: list[Singl
     topo = model.topo
     rows = [c.to_dict(topo) for c in cases]
     worst = max(cases, key=lambda c: len(c.lost), default=None)
+    losing = sum(1 for c in cases if c.lost)
     summary = [f"{len(cases)} scenario(s) of {size} gateway chassis down among "
-               f"{len(model.gateway_chassis)}; {sum(1 for c in cases if c.lost)} lose entries"
-               + (f"; worst: {', '.join(worst.down)} loses {len(worst.lost)}"
-                  if worst is not None and worst.lost else "")]
+               f"{len(model.gateway_chassis)}; entries are lost in {losing} of them"
+               + (f"; worst: {', '.join(with_host(topo, c) for c in worst.down)} loses "
+                  f"{len(worst.lost)}" if worst is not None and worst.lost else "")]
     if spofs:
         summary.append(f"{len(spofs)} single point(s) of failure:")
         for s in spofs[:25]:
