@@ -393,7 +393,9 @@ class Bench:
             else:
                 res.add(Row("ovsdbapp_full", "ovsdbapp full sync, all tables",
                             note="skipped (use --with-ovsdbapp)"))
-            res.add(Row.of("live", "ovninspect info --db unix:<sock>",
+            res.add(Row.of("live", "ovninspect nat --db unix:<sock> (live read + analysis)",
+                           self.cli("nat", "--db", lab.nb_remote, "--format", "json")))
+            res.add(Row.of("live_info", "ovninspect info --db unix:<sock> (row counts)",
                            self.cli("info", "--db", lab.nb_remote, "--format", "json")))
 
 

@@ -36,7 +36,7 @@ CERTIFICATE = typer.Option(None, "--certificate", "-c", metavar="FILE",
 CA_CERT = typer.Option(None, "--ca-cert", "-C", metavar="FILE",
                        help="SSL CA certificate (ssl: remotes), as ovn-nbctl -C.")
 TIMEOUT = typer.Option(30.0, "--timeout", "-t", metavar="SECS",
-                       help="Give up on a live server after this many seconds.")
+                       help="Give up on a live server that sends nothing for this many seconds.")
 ALLOW_TRUNCATED = typer.Option(False, "--allow-truncated",
                                help="Read the valid prefix of a file whose tail is truncated or "
                                     "corrupt (what ovsdb-server does), with a warning.")

@@ -38,9 +38,8 @@ class _Rpc:
         self.next_id += 1
         msg_id = self.next_id
         self._send({"method": method, "params": params, "id": msg_id})
-        deadline = time.monotonic() + self.timeout
         while True:
-            msg = self._receive(deadline)
+            msg = self._receive(self.timeout)
             if msg.get("method") == "echo":  # inactivity probe from the server
                 self._send({"result": msg.get("params", []), "error": None, "id": msg.get("id")})
                 continue
@@ -57,31 +56,41 @@ class _Rpc:
         except OSError as exc:
             raise InputError(self.remote, f"connection lost while sending: {exc}") from None
 
-    def _parse_one(self) -> Optional[dict]:
-        text = self.buf.decode("utf-8", "replace")
-        start = len(text) - len(text.lstrip())
+    def _parse_buffer(self) -> Optional[dict]:
+        """The first complete message in the buffer (kept in bytes: replies can be large)."""
         try:
-            msg, end = self.decoder.raw_decode(text, start)
-        except ValueError:
-            return None
-        self.buf = text[end:].encode()
+            msg = json.loads(self.buf)
+            rest = b""
+        except ValueError as exc:
+            if "Extra data" not in str(exc):
+                return None
+            text = self.buf.decode("utf-8", "replace")
+            start = len(text) - len(text.lstrip())
+            try:
+                msg, end = self.decoder.raw_decode(text, start)
+            except ValueError:
+                return None
+            rest = text[end:].encode()
         if not isinstance(msg, dict):
             raise InputError(self.remote, "server sent something that is not JSON-RPC")
+        self.buf = rest
         return msg
 
-    def _receive(self, deadline: float) -> dict:
+    def _receive(self, timeout: float) -> dict:
+        """The next message; ``timeout`` bounds the wait for data, not the whole transfer."""
         if self.buf.rstrip().endswith(b"}"):
-            msg = self._parse_one()
+            msg = self._parse_buffer()
             if msg is not None:
                 return msg
         chunks = [self.buf]
+        depth = self.buf.count(b"{") - self.buf.count(b"}")
+        deadline = time.monotonic() + timeout
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise InputError(self.remote, f"no complete answer within {self.timeout:g} s "
+                raise InputError(self.remote, f"no answer for {timeout:g} s "
                                  "(use --timeout to wait longer)")
-            pending = getattr(self.sock, "pending", lambda: 0)()
-            if not pending:
+            if not getattr(self.sock, "pending", lambda: 0)():
                 ready, _, _ = select.select([self.sock], [], [], remaining)
                 if not ready:
                     continue
@@ -94,17 +103,24 @@ class _Rpc:
             if not chunk:
                 raise InputError(self.remote, "server closed the connection")
             chunks.append(chunk)
-            if chunk.rstrip().endswith(b"}") and not self._more_waiting():
-                self.buf = b"".join(chunks)
-                chunks = [self.buf]
-                msg = self._parse_one()
-                if msg is not None:
-                    return msg
+            depth += chunk.count(b"{") - chunk.count(b"}")
+            deadline = time.monotonic() + timeout  # data arrived: the server is working
+            if not chunk.rstrip().endswith(b"}"):
+                continue
+            # Braces inside strings can skew the count; then a quiet socket decides.
+            if depth > 0 or self._more_waiting(0.0 if depth == 0 else 0.05):
+                continue
+            self.buf = b"".join(chunks)
+            chunks.clear()
+            msg = self._parse_buffer()
+            if msg is not None:
+                return msg
+            chunks.append(self.buf)
 
-    def _more_waiting(self) -> bool:
+    def _more_waiting(self, wait: float = 0.0) -> bool:
         if getattr(self.sock, "pending", lambda: 0)():
             return True
-        ready, _, _ = select.select([self.sock], [], [], 0)
+        ready, _, _ = select.select([self.sock], [], [], wait)
         return bool(ready)
 
 
@@ -158,14 +174,19 @@ def _check_db(rpc: _Rpc, db_name: str) -> None:
 
 def _tables_to_fetch(schema: Schema, wanted: Optional[dict[str, Optional[list[str]]]]
                      ) -> dict[str, list[str]]:
+    """Columns to select per table; ``wanted["*"]`` covers tables not named (None = all)."""
     out = {}
     for tname, ts in schema.tables.items():
-        if wanted is not None and tname not in wanted:
+        if wanted is None:
+            out[tname] = list(ts.columns)
             continue
-        cols = list(ts.columns)
-        if wanted is not None and wanted[tname] is not None:
-            cols = [c for c in wanted[tname] if c in ts.columns]
-        out[tname] = cols
+        if tname in wanted:
+            cols = wanted[tname]
+        elif "*" in wanted:
+            cols = wanted["*"]
+        else:
+            continue
+        out[tname] = list(ts.columns) if cols is None else [c for c in cols if c in ts.columns]
     return out
 
 
