@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Callable, Optional
 
-from ...addr import in_network, network, parse_ip
+from ...addr import in_network, network, parse_ip, port_addresses
 from ...topology import Nat, Router, RouterPort, SwitchPort, Topology
 from ..owners import Owner, global_ids, label_all
 from ..placement import NatVerdict, classify_all
@@ -65,6 +65,20 @@ class Rule:
                 "description": self.description}
 
 
+# Ports whose addresses are not workload addresses.
+SKIP_PORT_TYPES = frozenset({"router", "localnet", "l2gateway", "vtep"})
+
+
+@dataclass(frozen=True)
+class WorkloadPort:
+    """A switch port that carries workload IPs (VM, pod, NAT gateway, OvnEip lsp ...)."""
+
+    name: str
+    switch_uuid: Optional[str]
+    ips: tuple[str, ...]
+    external_ids: dict[str, str]
+
+
 @dataclass
 class SwitchNet:
     """A subnet known for a logical switch, and where it was read."""
@@ -80,6 +94,7 @@ class Context:
         self.topo = topo
         self.unique_ips = unique_ips
         self._switch_nets: dict[str, list[SwitchNet]] = {}
+        self._peer_cache: dict[str, Optional[SwitchPort]] = {}
 
     # -- NATs -----------------------------------------------------------------------------
     @cached_property
@@ -148,6 +163,33 @@ class Context:
                 out.setdefault(peer.switch_uuid, []).append(port)
         return out
 
+    @cached_property
+    def workload_ports(self) -> list[WorkloadPort]:
+        """Every switch port with IP addresses that is not a router/localnet/l2gateway/vtep
+        port, read once from the raw rows (a large NB has 100k of them)."""
+        out = []
+        owner = self.switch_of_port
+        for row in self.topo.nb.table("Logical_Switch_Port"):
+            if row.get("type", "") in SKIP_PORT_TYPES:
+                continue
+            ips = port_addresses(tuple(row.get("addresses", ()) or ()))
+            if ips:
+                out.append(WorkloadPort(row["name"], owner.get(row.uuid), tuple(ips),
+                                        row.get("external_ids", {}) or {}))
+        return out
+
+    @cached_property
+    def router_addresses_on_switch(self) -> dict[str, dict[str, list[RouterPort]]]:
+        """Switch uuid -> canonical IP -> the LRPs on that switch owning it."""
+        out: dict[str, dict[str, list[RouterPort]]] = {}
+        for sw, ports in self.router_ports_on_switch.items():
+            index: dict[str, list[RouterPort]] = {}
+            for port in ports:
+                for ip in port.ips:
+                    index.setdefault(norm_ip(ip), []).append(port)
+            out[sw] = index
+        return out
+
     def routers_on_switch(self, switch_uuid: Optional[str]) -> list[Router]:
         seen: dict[str, Router] = {}
         for port in self.router_ports_on_switch.get(switch_uuid or "", []):
@@ -158,7 +200,10 @@ class Context:
         """The router-type LSP on the switch the NAT's external IP lives on, when known."""
         router = self.topo.router_of(verdict.nat)
         if verdict.gateway_port is not None:
-            return self.topo.peer_switch_port(verdict.gateway_port)
+            uuid = verdict.gateway_port.uuid
+            if uuid not in self._peer_cache:
+                self._peer_cache[uuid] = self.topo.peer_switch_port(verdict.gateway_port)
+            return self._peer_cache[uuid]
         if router.is_gateway_router:
             for port in router.ports:
                 if any(in_network(verdict.nat.external_ip, n) for n in port.networks):
@@ -188,12 +233,18 @@ class Context:
             for text in port.networks:
                 if parse_ip(text) is not None and "/" in text:
                     add(text, f"router port {port.name}")
-        for ln in self.topo.localnets(switch_uuid):
-            for key in ("ipv4_network", "ipv6_network"):
-                for text in (ln.external_ids.get(key) or "").split(","):
-                    if text.strip():
-                        add(text, f"localnet {ln.name} external_ids:{key}")
         sw = self.topo.nb.table("Logical_Switch").get(switch_uuid)
+        lsps = self.topo.nb.table("Logical_Switch_Port")
+        for uuid in sw["ports"] if sw is not None else ():
+            # raw rows: building every SwitchPort of every switch costs seconds at 100k ports
+            ln = lsps.get(uuid)
+            if ln is None or ln.get("type", "") != "localnet":
+                continue
+            ids = ln.get("external_ids", {}) or {}
+            for key in ("ipv4_network", "ipv6_network"):
+                for text in (ids.get(key) or "").split(","):
+                    if text.strip():
+                        add(text, f"localnet {ln['name']} external_ids:{key}")
         if sw is not None:
             subnet = (sw.get("other_config", {}) or {}).get("subnet")
             if subnet:
@@ -228,6 +279,8 @@ class Context:
 
 def norm_ip(ip: str) -> str:
     """Canonical text of an address (``2001:0db8::1`` -> ``2001:db8::1``) for grouping."""
+    if ":" not in ip:
+        return ip   # IPv4 text that parse_ip accepted is already canonical (inet_pton)
     for family in (socket.AF_INET, socket.AF_INET6):
         try:
             return socket.inet_ntop(family, socket.inet_pton(family, ip))

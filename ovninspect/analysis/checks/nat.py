@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from ...addr import in_network, same_address
+from ...addr import in_network
 from ...topology import Router, RouterPort, Topology
 from ..owners import KUBE_OVN
 from ..placement import INACTIVE
@@ -217,9 +217,8 @@ def eip_duplicate(topo: Topology, ctx: Context) -> list[Finding]:
     for (sw, _), verdicts in sorted(groups.items(), key=lambda kv: kv[0]):
         ext = verdicts[0].nat.external_ip
         routers = sorted({v.nat.router_uuid for v in verdicts})
-        port_clash = [p for p in ctx.router_ports_on_switch.get(sw, [])
-                      if p.router_uuid not in routers
-                      and any(same_address(ip, ext) for ip in p.ips)]
+        owners = ctx.router_addresses_on_switch.get(sw, {}).get(norm_ip(ext), [])
+        port_clash = [p for p in owners if p.router_uuid not in routers]
         if len(routers) < 2 and not port_clash:
             continue
         names = sorted({v.nat.router for v in verdicts} | {p.router for p in port_clash})
