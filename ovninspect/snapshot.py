@@ -28,17 +28,9 @@ class Row:
         self._data = data
 
     def __getitem__(self, column: str) -> Any:
-        value = self._data.get(column, _MISSING)
+        value = self.get(column, _MISSING)
         if value is _MISSING:
-            ctype = self._table.columns.get(column)
-            if ctype is None:
-                raise KeyError(f"{self._table.name} has no column {column!r}")
-            default = ctype.default
-            return dict(default) if default.__class__ is dict else default
-        cls = value.__class__
-        if cls is list or (cls is not tuple and column in self._table.set_columns):
-            value = self._table.columns[column].materialize(value)
-            self._data[column] = value
+            raise KeyError(f"{self._table.name} has no column {column!r}")
         return value
 
     def get(self, column: str, default: Any = None) -> Any:
@@ -58,21 +50,8 @@ class Row:
 
     def values(self, columns: tuple[str, ...]) -> list[Any]:
         """Several decoded values at once (None for a column the schema lacks)."""
-        data = self._data
-        table = self._table
-        out = []
-        for column in columns:
-            value = data.get(column, _MISSING)
-            if value is _MISSING:
-                ctype = table.columns.get(column)
-                value = None if ctype is None else (
-                    dict(ctype.default) if ctype.default.__class__ is dict else ctype.default)
-            else:
-                cls = value.__class__
-                if cls is list or (cls is not tuple and column in table.set_columns):
-                    value = data[column] = table.columns[column].materialize(value)
-            out.append(value)
-        return out
+        get = self.get
+        return [get(column) for column in columns]
 
     def has_column(self, column: str) -> bool:
         return column in self._table.columns
