@@ -9,6 +9,7 @@ no NAT flows, a black-holed dnat is centralized on the gateway.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Optional
 
 import pytest
@@ -315,3 +316,59 @@ def test_filters():
 @ovn
 def test_clean_topology_has_no_findings():
     assert check("clean").findings == []
+
+
+@ovn
+def test_active_not_preferred_from_nb_status():
+    """OVN >= 23.09 writes the active chassis into NB (status:hosting-chassis); the 23.03
+    schema here has no such column, so the parsed value is set on the port directly."""
+    nb, _ = built("sb_gateways")
+
+    def with_status(chassis: str) -> Topology:
+        topo = Topology(open_snapshot(str(nb)))
+        port = next(p for p in topo.router_ports.values() if p.name == "vpc3-external0")
+        port.status = {"hosting-chassis": chassis}
+        return topo
+
+    got = assert_found(run_checks(with_status("node-46"), rules=["active-not-preferred"]),
+                       "active-not-preferred", {"vpc3-external0": "info"})
+    assert got["vpc3-external0"].details["observed_source"] == "nb-status"
+    assert not run_checks(with_status("node-177"), rules=["active-not-preferred"]).findings
+
+
+@ovn
+def test_several_dgps_on_ovn_22_03_is_nat_inactive():
+    result = check("ambiguous_gateway_port", ovn_version="22.03")
+    got = of_rule(result, "nat-inactive")
+    assert set(got) == {"NAT 10.9.101.5 on vpc3", "NAT 10.9.101.6 on vpc3",
+                        "NAT 10.9.5.5 on vpc3"}
+    assert all(f.severity == "error" and "22.06" in f.hint for f in got.values())
+
+
+# -- committed fixtures (no OVN binaries needed) ------------------------------------------
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+def test_fixture_kubeovn_5050():
+    """cms-footprints §6 rows: the OvnFip asked centralized is distributed (known Kube-OVN
+    >= 1.12 behaviour); nothing else is wrong."""
+    d = FIXTURES / "kubeovn-5050"
+    topo = Topology(open_snapshot(str(d / "nb.db")), open_snapshot(str(d / "sb.db"), "sb"))
+    result = run_checks(topo)
+    assert [(f.rule, f.severity, f.object) for f in result.findings] == [
+        ("fip-intent-mismatch", "warning", "NAT 10.9.101.9 on vpc1")]
+    assert "kubeovn/kube-ovn#5050" in result.findings[0].message
+
+
+def test_fixture_edge_nat_invalid_matches_northd_warnings():
+    """Every NAT northd warned about in fixtures/edge (recorded from northd 23.03) is
+    nat-invalid."""
+    d = FIXTURES / "edge"
+    result = run_checks(Topology(open_snapshot(str(d / "nb.db"))), rules=["nat-invalid"])
+    warned = (d / "northd-warnings.txt").read_text()
+    for f in result.findings:
+        assert f.severity == "error"
+    assert result.findings
+    ips = {f.details["external_ip"] for f in result.findings}
+    assert "10.9.101.13" in ips and "10.9.120.34" in ips, warned

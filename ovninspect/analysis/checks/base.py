@@ -118,7 +118,7 @@ class Context:
         names: dict[str, str] = {}
         for (_, ext), nats in groups.items():
             for nat in nats:
-                name = f"NAT {ext} on {nat.router}"
+                name = f"NAT {ext} on {nat.router or nat.router_uuid[:8]}"
                 if len(nats) > 1:
                     same_type = sum(1 for n in nats if n.type == nat.type)
                     name += f" ({nat.type}" + (f" {nat.logical_ip})" if same_type > 1 else ")")
