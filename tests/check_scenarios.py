@@ -140,13 +140,17 @@ def nat_invalid(lab: OvnLab) -> None:
 
 def nat_inactive(lab: OvnLab) -> None:
     """nat-inactive: vpc4 has no DGP (its external port has no gateway chassis), vpc5 has a
-    DGP but enabled=false.  Near miss: gw1, a gateway router (options:chassis) with an snat."""
+    DGP but enabled=false, vpc7's external port has only options:redirect-chassis.  Near miss: gw1, a gateway router (options:chassis) with an snat."""
     switch(lab, "external0", localnet="external0")
     vpc(lab, "vpc4", "192.168.4.1/24", "external0", "10.9.101.4/24", members=(), mac_suffix=4)
     lab.nbctl("lr-nat-add", "vpc4", "dnat_and_snat", "10.9.101.40", "192.168.4.40")
     vpc(lab, "vpc5", "192.168.5.1/24", "external0", "10.9.101.5/24", mac_suffix=5)
     lab.nbctl("lr-nat-add", "vpc5", "snat", "10.9.101.5", "192.168.5.0/24")
     lab.nbctl("set", "Logical_Router", "vpc5", "enabled=false")
+    # vpc7: only the pre-20.12 options:redirect-chassis, which northd >= 20.12 ignores
+    vpc(lab, "vpc7", "192.168.7.1/24", "external0", "10.9.101.7/24", members=(), mac_suffix=7)
+    lab.nbctl("set", "Logical_Router_Port", "vpc7-external0", "options:redirect-chassis=node-1")
+    lab.nbctl("lr-nat-add", "vpc7", "snat", "10.9.101.7", "192.168.7.0/24")
     lab.nbctl("lr-add", "gw1", "--", "set", "Logical_Router", "gw1", "options:chassis=node-1")
     switch(lab, "gw1-ext")
     connect(lab, "gw1", "gw1-ext", "gw1-ext0", "00:00:00:e1:06:01", "172.16.0.2/24")

@@ -110,7 +110,9 @@ def test_nat_invalid():
 def test_nat_inactive():
     result = check("nat_inactive")
     got = assert_found(result, "nat-inactive", {"NAT 10.9.101.40 on vpc4": "error",
-                                                "NAT 10.9.101.5 on vpc5": "warning"})
+                                                "NAT 10.9.101.5 on vpc5": "warning",
+                                                "NAT 10.9.101.7 on vpc7": "error"})
+    assert "redirect-chassis" in got["NAT 10.9.101.7 on vpc7"].hint
     assert "neither a gateway router nor" in got["NAT 10.9.101.40 on vpc4"].message
     assert "lrp-set-gateway-chassis" in got["NAT 10.9.101.40 on vpc4"].hint
     assert "enabled=false" in got["NAT 10.9.101.5 on vpc5"].message
