@@ -86,12 +86,14 @@ def check(
     timeout: float = common.TIMEOUT,
     allow_truncated: bool = common.ALLOW_TRUNCATED,
 ) -> None:
-    """Find misconfigurations: NATs northd drops or ignores, black-holed FIPs, EIP clashes,
-    gateway ports without failover, self-pointing routes, address collisions.
+    """Find misconfigurations: NATs northd drops or ignores, black-holed FIPs,
+    EIP clashes, gateway ports without failover, self-pointing routes, address
+    collisions.
 
-    Each finding has a stable rule slug, a severity (error, warning, info), the object to look
-    for, what is wrong and a fix.  Exit code 1 when an error-severity finding remains after
-    the filters.  Rules marked "sb" in --list-rules need --sb and are skipped without it.
+    Each finding has a stable rule slug, a severity (error, warning, info), the
+    object to look for, what is wrong and a fix.  Exit code 1 when an
+    error-severity finding remains after the filters.  Rules marked "sb" in
+    --list-rules need --sb and are skipped without it.
 
     Examples:
 
