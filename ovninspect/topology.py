@@ -12,7 +12,7 @@ import functools
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Optional
 
-from .addr import parse_ip, valid_mac
+from .addr import ip_int, parse_ip, valid_mac
 from .ovn_version import OvnVersion, resolve
 from .snapshot import Row, Snapshot
 
@@ -28,7 +28,9 @@ NB_LIVE_TABLES: dict[str, Optional[list[str]]] = {
     "Gateway_Chassis": None, "HA_Chassis_Group": None, "HA_Chassis": None,
     "Logical_Switch": ["name", "ports", "external_ids", "other_config", "load_balancer"],
     "Logical_Switch_Port": ["name", "type", "options", "addresses", "external_ids", "up",
-                            "dynamic_addresses", "tag", "peer"],
+                            "dynamic_addresses", "tag", "peer", "dhcpv4_options",
+                            "dhcpv6_options"],
+    "DHCP_Options": None,
     "Load_Balancer": None, "Load_Balancer_Group": None,
     "Logical_Router_Static_Route": None, "Logical_Router_Policy": None,
     "Address_Set": ["name"],
@@ -215,6 +217,11 @@ class Binding:
     chassis: Optional[str]       # chassis name (system-id)
 
 
+def _nat_order(nat: Nat) -> tuple:
+    value = ip_int(nat.external_ip) if isinstance(nat.external_ip, str) else None
+    return (value or (9, 0), nat.external_ip, nat.type, nat.logical_ip, nat.uuid)
+
+
 def parse_bridge_mappings(text: str) -> dict[str, str]:
     """``physnet1:br-ex,physnet2:br-eth1`` -> {physnet1: br-ex, ...}."""
     out = {}
@@ -319,11 +326,16 @@ class Topology:
             for uuid in row["nat"]:
                 nrow = nats.get(uuid)
                 if nrow is not None:
-                    nat = self._nat(nrow, router.uuid, router.name)
-                    router.nats.append(nat)
-                    self.nats.append(nat)
+                    router.nats.append(self._nat(nrow, router.uuid, router.name))
             router.dgps = self._dgps(router)
             self.routers[router.uuid] = router
+        # a stable order whatever the source's row order (files and live selects differ)
+        self.routers = dict(sorted(self.routers.items(),
+                                   key=lambda item: (item[1].name, item[0])))
+        self.nats = []
+        for router in self.routers.values():
+            router.nats.sort(key=_nat_order)
+            self.nats.extend(router.nats)
 
     def _load_balancer(self, row: Row) -> LoadBalancer:
         lb = self.load_balancers.get(row.uuid)
