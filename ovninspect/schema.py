@@ -32,20 +32,35 @@ class DatumError(ValueError):
     """A JSON value that is not a valid datum for its column."""
 
 
+def _short(raw: Any) -> str:
+    text = repr(raw)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def _atom(raw: Any) -> Any:
     """Decode one atom: ``["uuid", u]`` becomes ``u``; bare JSON stays as it is."""
-    if raw.__class__ is list:
+    cls = raw.__class__
+    if cls is list:
         if len(raw) == 2 and raw[0] == "uuid":
             return raw[1]
         if len(raw) == 2 and raw[0] == "named-uuid":
             raise DatumError("named-uuid is not allowed in a database file")
-        raise DatumError(f"not an atom: {raw!r}")
+        raise DatumError(f"not an atom: {_short(raw)}")
+    if cls is dict:
+        raise DatumError(f"not an atom: {_short(raw)}")
     return raw
+
+
+def _set_items(raw: list) -> list:
+    """The element list of ``["set", [...]]``; DatumError when malformed."""
+    if len(raw) != 2 or raw[1].__class__ is not list:
+        raise DatumError(f"malformed set: {_short(raw)}")
+    return raw[1]
 
 
 def _decode_scalar(raw: Any) -> Any:
     if raw.__class__ is list and raw and raw[0] == "set":
-        items = raw[1]
+        items = _set_items(raw)
         if len(items) != 1:
             raise DatumError(f"expected exactly one value, got {len(items)}")
         return _atom(items[0])
@@ -54,7 +69,7 @@ def _decode_scalar(raw: Any) -> Any:
 
 def _decode_optional(raw: Any) -> Any:
     if raw.__class__ is list and raw and raw[0] == "set":
-        items = raw[1]
+        items = _set_items(raw)
         if not items:
             return None
         if len(items) != 1:
@@ -65,14 +80,19 @@ def _decode_optional(raw: Any) -> Any:
 
 def _decode_set(raw: Any) -> tuple:
     if raw.__class__ is list and raw and raw[0] == "set":
-        return tuple([_atom(a) for a in raw[1]])
+        return tuple([_atom(a) for a in _set_items(raw)])
     return (_atom(raw),)
 
 
 def _decode_map(raw: Any) -> dict:
     if raw.__class__ is list and len(raw) == 2 and raw[0] == "map":
-        return {_atom(k): _atom(v) for k, v in raw[1]}
-    raise DatumError(f"not a map: {raw!r}")
+        try:
+            return {_atom(k): _atom(v) for k, v in raw[1]}
+        except DatumError:
+            raise
+        except (TypeError, ValueError):     # pairs that are not [key, value]
+            raise DatumError(f"malformed map: {_short(raw)}") from None
+    raise DatumError(f"not a map: {_short(raw)}")
 
 
 _DECODERS: dict[str, Callable[[Any], Any]] = {

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Optional
 
+from .errors import InputError
 from .schema import ColumnType, Schema
 
 NB_NAME = "OVN_Northbound"
@@ -44,7 +45,10 @@ class Row:
             return dict(value) if value.__class__ is dict else value
         cls = value.__class__
         if cls is list or (cls is not tuple and column in self._table.set_columns):
-            value = self._table.columns[column].materialize(value)
+            try:
+                value = self._table.columns[column].materialize(value)
+            except (TypeError, ValueError, LookupError) as exc:  # DatumError is a ValueError
+                raise self._table.bad_value(self.uuid, column, exc) from None
             self._data[column] = value
         return value
 
@@ -74,9 +78,11 @@ class Row:
 class Table:
     """The rows of one table, keyed by UUID."""
 
-    def __init__(self, name: str, columns: dict[str, ColumnType]) -> None:
+    def __init__(self, name: str, columns: dict[str, ColumnType],
+                 info: Optional[SourceInfo] = None) -> None:
         self.name = name
         self.columns = columns
+        self.info = info  # names the source in errors about values decoded later
         self.rows: dict[str, dict] = {}
         # set columns whose one-element values may be stored as bare atoms
         self.set_columns = frozenset(n for n, c in columns.items() if c.kind == "set")
@@ -84,6 +90,12 @@ class Table:
 
     def __len__(self) -> int:
         return len(self.rows)
+
+    def bad_value(self, uuid: str, column: str, exc: Exception) -> InputError:
+        """The exit-2 error for a stored value that is not a valid datum (rule 29)."""
+        source = self.info.source if self.info is not None else "snapshot"
+        return InputError(source, f"table {self.name} row {uuid} column {column}: "
+                          f"invalid value: {exc}")
 
     def __iter__(self) -> Iterator[Row]:
         for uuid, data in self.rows.items():
@@ -130,7 +142,7 @@ class Snapshot:
         self.schema = schema
         self.info = info
         self.tables: dict[str, Table] = {
-            name: Table(name, ts.columns) for name, ts in schema.tables.items()
+            name: Table(name, ts.columns, info) for name, ts in schema.tables.items()
         }
 
     @property
@@ -168,7 +180,8 @@ class Snapshot:
     def reset(self, schema: Schema) -> None:
         """Drop every row and switch to ``schema`` (raft schema change with data)."""
         self.schema = schema
-        self.tables = {name: Table(name, ts.columns) for name, ts in schema.tables.items()}
+        self.tables = {name: Table(name, ts.columns, self.info)
+                       for name, ts in schema.tables.items()}
 
     def convert(self, schema: Schema) -> None:
         """Keep rows under a new schema: drop vanished tables/columns (raft conversion)."""
@@ -176,7 +189,7 @@ class Snapshot:
         self.schema = schema
         self.tables = {}
         for name, ts in schema.tables.items():
-            table = Table(name, ts.columns)
+            table = Table(name, ts.columns, self.info)
             if name in old:
                 for uuid, data in old[name].rows.items():
                     table.rows[uuid] = {c: v for c, v in data.items() if c in ts.columns}
