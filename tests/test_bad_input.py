@@ -24,7 +24,7 @@ import pytest
 
 from ovninspect.sources import LoadOptions, open_snapshot
 from ovninspect.sources.records import compose_record
-from tests.ovnlab import NB_SCHEMA
+from tests.ovnlab import NB_SCHEMA, run
 from tests.test_readers_parity import (
     FIXTURES,
     assert_same,
@@ -113,6 +113,75 @@ def wrong_length_shorter(d: Path) -> Bad:
     path = d / "length-shorter.db"
     path.write_bytes(data)
     return Bad(path, record_patterns(2, offset))
+
+
+def _frames(data: bytes, count: int) -> bytes:
+    """The first ``count`` records of ``data``, byte for byte."""
+    return b"".join(data[r.offset:r.body_offset + r.length] for r in raw_records(data)[:count])
+
+
+def _appended(d: Path, name: str, tail: bytes, *patterns: str) -> Bad:
+    """Three good records of the base log followed by ``tail`` (record 3)."""
+    head = _frames(source("nb-log.db"), 3)
+    path = d / name
+    path.write_bytes(head + tail)
+    return Bad(path, record_patterns(3, len(head), *patterns))
+
+
+def txn_not_object(d: Path) -> Bad:
+    return _appended(d, "txn-list.db", compose_record([1, 2]), "not a JSON object")
+
+
+def txn_unknown_table(d: Path) -> Bad:
+    return _appended(d, "unknown-table.db", compose_record({"Nope": {}, "_date": 1}), "Nope")
+
+
+def txn_unknown_column(d: Path) -> Bad:
+    txn = {"NAT": {"4f2c7e2a-0000-4000-8000-000000000009": {"bogus": 1}}}
+    return _appended(d, "unknown-column.db", compose_record(txn), "bogus")
+
+
+def txn_deletes_missing_row(d: Path) -> Bad:
+    txn = {"NAT": {"4f2c7e2a-0000-4000-8000-000000000009": None}}
+    return _appended(d, "delete-missing.db", compose_record(txn), "does not exist")
+
+
+def magic_mismatch(d: Path) -> Bad:
+    return _appended(d, "magic.db", compose_record({"_date": 1}, magic="CLUSTER"), "magic")
+
+
+def header_too_long(d: Path) -> Bad:
+    tail = b"OVSDB JSON " + b"9" * 200 + b" " + b"0" * 40 + b"\n{}\n"
+    return _appended(d, "long-header.db", tail, "header")
+
+
+def body_not_utf8(d: Path) -> Bad:
+    body = b'{"_date":1,"_comment":"\xff\xfe"}\n'
+    tail = b"OVSDB JSON %d %s\n" % (len(body), hashlib.sha1(body).hexdigest().encode()) + body
+    return _appended(d, "not-utf8.db", tail, "not valid JSON")
+
+
+def trailing_newlines(d: Path) -> Bad:
+    data = source("nb-log.db")
+    path = d / "trailing.db"
+    path.write_bytes(data + b"\n\n")
+    return Bad(path, record_patterns(len(raw_records(data)), len(data)))
+
+
+def record0_not_schema(d: Path) -> Bad:
+    path = d / "no-schema.db"
+    path.write_bytes(compose_record({"foo": 1}) + compose_record({"_date": 1}))
+    return Bad(path, record_patterns(0, 0, "schema"))
+
+
+def cluster_never_joined(d: Path) -> Bad:
+    """What ``ovsdb-tool join-cluster`` writes before the server has joined: no data."""
+    if shutil.which("ovsdb-tool") is None:
+        pytest.skip("ovsdb-tool not installed")
+    path = d / "joining.db"
+    run(["ovsdb-tool", "join-cluster", str(path), "OVN_Northbound", f"unix:{d / 'a.raft'}",
+         f"unix:{d / 'b.raft'}"])
+    return Bad(path, ["never joined"])
 
 
 def random_bytes(d: Path) -> Bad:
@@ -268,7 +337,9 @@ def permission_denied(d: Path) -> Bad:
 
 CASES: dict[str, Callable[[Path], Bad]] = {f.__name__: f for f in (
     truncated_mid_record, truncated_in_header, truncated_clustered, flipped_byte,
-    wrong_length_longer, wrong_length_shorter, random_bytes, not_ovsdb_text, json_garbage,
+    wrong_length_longer, wrong_length_shorter, txn_not_object, txn_unknown_table,
+    txn_unknown_column, txn_deletes_missing_row, magic_mismatch, header_too_long,
+    body_not_utf8, trailing_newlines, record0_not_schema, cluster_never_joined, random_bytes, not_ovsdb_text, json_garbage,
     empty_file, gzip_garbage, gzip_truncated, gzip_of_flipped, sb_as_db, json_schema_as_db,
     schema_without_nat, schema_nat_without_external_ip, named_uuid_datum,
     malformed_map_datum, malformed_set_datum, missing_file, folder_without_db,
@@ -317,6 +388,7 @@ def test_bad_input_exits_2_with_one_line(case: str, command: str, tmp_path: Path
         assert re.search(pattern, line), f"{pattern!r} not in {line!r}"
 
 
+@pytest.mark.ovn
 def test_allow_truncated_reads_the_valid_prefix(tmp_path: Path) -> None:
     """--allow-truncated: exit 0, a warning naming the bad record, and the records before it
     read exactly as ovsdb-server reads the same truncated file."""

@@ -167,12 +167,15 @@ def read_clustered(data: Union[bytes, BinaryIO], source: str,
     records = _collect(data, source, allow_truncated, warnings)
     header_rec = records[0]
     header = header_rec.body
-    if not isinstance(header, dict) or "cluster_id" not in header:
+    if not isinstance(header, dict):
+        raise RecordError(source, 0, 0, "first record is not a raft header")
+    if "prev_data" not in header and "remote_addresses" in header:
+        # ovsdb-tool join-cluster writes no cluster_id: it is learnt on joining
+        raise InputError(source, "clustered file of a server that never joined its "
+                         "cluster: it holds no data")
+    if "cluster_id" not in header:
         raise RecordError(source, 0, 0, "first record is not a raft header")
     if "prev_data" not in header:
-        if "remote_addresses" in header:
-            raise InputError(source, "clustered file of a server that never joined its "
-                             "cluster: it holds no data")
         raise RecordError(source, 0, 0, "raft header has no prev_data snapshot")
     prev = header["prev_data"]
     if not isinstance(prev, list) or len(prev) != 2:
