@@ -24,15 +24,18 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
+from uuid import uuid4
 
 import pytest
 
 from ovninspect.snapshot import Snapshot
 from ovninspect.sources import open_snapshot
-from tests.ovnlab import OvnLab
+from ovninspect.sources.records import compose_record
+from tests.ovnlab import NB_SCHEMA, OvnLab, run
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "fixtures"
@@ -305,6 +308,31 @@ def raft_facts(data: bytes) -> dict[str, Any]:
     }
 
 
+def records_complete(data: bytes) -> bool:
+    """True when ``data`` ends exactly at a record boundary."""
+    pos = 0
+    while pos < len(data):
+        nl = data.find(b"\n", pos)
+        if nl < 0:
+            return False
+        parts = data[pos:nl].split(b" ")
+        if len(parts) != 4 or not parts[2].isdigit():
+            return False
+        pos = nl + 1 + int(parts[2])
+    return pos == len(data)
+
+
+def stable_copy(src: Path, dst: Path) -> Path:
+    """Copy a file a server may still be appending to, once it ends on a whole record."""
+    for _ in range(200):
+        data = src.read_bytes()
+        if records_complete(data):
+            dst.write_bytes(data)
+            return dst
+        time.sleep(0.01)
+    raise AssertionError(f"{src} never ended on a record boundary")
+
+
 def run_cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
     """``python -m ovninspect ARGS`` from the repo root, text output captured."""
     env = dict(os.environ, NO_COLOR="1", PYTHONPATH=str(REPO))
@@ -500,3 +528,101 @@ def test_wrong_role_is_refused(role: str) -> None:
     assert str(db_file) in lines[0]
     want = "OVN_Northbound" if role == "nb" else "OVN_Southbound"
     assert f"needs {want}" in lines[0]
+
+
+@ovn
+@pytest.mark.parametrize("entries", [1, 2])
+def test_clustered_log_rewrite_matches_server(entries: int, tmp_path: Path) -> None:
+    """A new leader's entry at an index already in the log replaces that entry and all
+    later ones (rule 30), exactly as ovsdb-server replays it."""
+    src = FIXTURES / "base" / "nb-clustered.db"
+    if not src.exists():
+        pytest.skip("fixtures/base/nb-clustered.db missing")
+    data = src.read_bytes()
+    recs = raw_records(data)
+    first = [r for r in recs if "index" in r.body][-entries].body["index"]
+    keep = [r for r in recs if r.body.get("commit_index", 0) < first]  # not yet committed
+    rewritten = b"".join(data[r.offset:r.body_offset + r.length] for r in keep)
+    txn = {"Address_Set": {str(uuid4()): {"name": "from-the-new-leader"}}, "_date": 1}
+    rewritten += compose_record({"term": 2}, "CLUSTER")
+    rewritten += compose_record({"term": 2, "index": first, "eid": str(uuid4()),
+                                 "data": [None, txn]}, "CLUSTER")
+    path = tmp_path / "nb-rewritten.db"
+    path.write_bytes(rewritten)
+
+    truth = served_truth(path)
+    assert [r["name"] for r in truth.tables["Address_Set"].values()] == ["from-the-new-leader"]
+    snap = open_snapshot(str(path))
+    assert_same(normalize_snapshot(snap, truth.kinds), truth.tables, path.name)
+    assert snap.info.clustered["log_truncations"] == 1
+    facts = raft_facts(rewritten)
+    assert {k: snap.info.clustered[k] for k in facts} == facts
+
+
+def _converted_schema(path: Path) -> Path:
+    """The installed NB schema, one version up: a column and a table dropped, one added."""
+    schema = json.loads(NB_SCHEMA.read_text())
+    schema["version"] = "7.0.99"
+    schema.pop("cksum", None)
+    del schema["tables"]["Logical_Router"]["columns"]["copp"]
+    del schema["tables"]["Chassis_Template_Var"]
+    schema["tables"]["Logical_Router"]["columns"]["extra"] = {
+        "type": {"key": "string", "min": 0, "max": "unlimited"}}
+    path.write_text(json.dumps(schema))
+    return path
+
+
+def _transact(lab: OvnLab, ops: list[dict]) -> None:
+    reply = json.loads(lab.client("transact", lab.nb_remote,
+                                  json.dumps(["OVN_Northbound", *ops])))
+    assert not [r for r in reply if isinstance(r, dict) and "error" in r], reply
+
+
+_LR1 = "3a6c1c1e-0000-4000-8000-000000000001"
+_BEFORE = [
+    {"op": "insert", "table": "Copp", "uuid-name": "copp", "row": {"name": "c1"}},
+    {"op": "insert", "table": "Logical_Router", "uuid": _LR1,
+     "row": {"name": "r1", "copp": ["named-uuid", "copp"],
+             "external_ids": ["map", [["a", "1"], ["b", "2"]]]}},
+    {"op": "insert", "table": "Chassis_Template_Var", "row": {"chassis": "ch1"}},
+]
+_AFTER = [
+    {"op": "insert", "table": "Logical_Router",
+     "row": {"name": "r2", "extra": ["set", ["x", "y"]]}},
+    {"op": "mutate", "table": "Logical_Router", "where": [["_uuid", "==", ["uuid", _LR1]]],
+     "mutations": [["external_ids", "delete", ["set", ["a"]]]]},
+]
+
+
+@ovn
+@pytest.mark.parametrize("form", ["standalone-online", "standalone-offline", "clustered"])
+def test_schema_conversion_matches_server(form: str, tmp_path: Path) -> None:
+    """After ``ovsdb-client convert`` (online) or ``ovsdb-tool convert`` (offline) the file
+    carries the new schema and converted rows; later transactions apply on top."""
+    new_schema = _converted_schema(tmp_path / "new.ovsschema")
+    with OvnLab() as lab:
+        if form == "clustered":
+            cluster = lab.path("cluster.db")
+            run(["ovsdb-tool", "create-cluster", str(cluster), str(NB_SCHEMA),
+                 f"unix:{lab.path('cluster.raft')}"])
+            lab.start_nb(db_file=cluster)
+        else:
+            lab.start_nb()
+        _transact(lab, _BEFORE)
+        if form == "standalone-offline":
+            old = stable_copy(lab.nb_db, tmp_path / "old.db")
+            run(["ovsdb-tool", "convert", str(old), str(new_schema)])
+            lab.stop()
+            lab = OvnLab().start_nb(db_file=old)  # stopped below; the first one is done
+        else:
+            lab.client("convert", lab.nb_remote, str(new_schema))
+        try:
+            _transact(lab, _AFTER)
+            truth = truth_from_server(lab, lab.nb_remote)
+            db = stable_copy(lab.nb_db, tmp_path / "converted.db")
+        finally:
+            lab.stop()
+    assert truth.schema["version"] == "7.0.99"
+    snap = open_snapshot(str(db))
+    assert snap.version == "7.0.99" and not snap.has_table("Chassis_Template_Var")
+    assert_same(normalize_snapshot(snap, truth.kinds), truth.tables, form)

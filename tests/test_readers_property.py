@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import time
 from pathlib import Path
 from typing import Any, Optional
 
@@ -37,6 +36,7 @@ from tests.test_readers_parity import (
     column_kinds,
     normalize_dump,
     normalize_snapshot,
+    stable_copy,
 )
 
 pytestmark = pytest.mark.ovn
@@ -385,31 +385,6 @@ def transact(lab: OvnLab, remote: str, ops: list[dict]) -> None:
     reply = json.loads(lab.client("transact", remote, json.dumps([DB, *ops])))
     errors = [r for r in reply if isinstance(r, dict) and "error" in r]
     assert not errors, f"transaction rejected: {errors}\n{json.dumps(ops)}"
-
-
-def records_complete(data: bytes) -> bool:
-    """True when ``data`` ends exactly at a record boundary."""
-    pos = 0
-    while pos < len(data):
-        nl = data.find(b"\n", pos)
-        if nl < 0:
-            return False
-        parts = data[pos:nl].split(b" ")
-        if len(parts) != 4 or not parts[2].isdigit():
-            return False
-        pos = nl + 1 + int(parts[2])
-    return pos == len(data)
-
-
-def stable_copy(src: Path, dst: Path) -> Path:
-    """Copy a file a server may still be appending to, once it ends on a whole record."""
-    for _ in range(200):
-        data = src.read_bytes()
-        if records_complete(data):
-            dst.write_bytes(data)
-            return dst
-        time.sleep(0.01)
-    raise AssertionError(f"{src} never ended on a record boundary")
 
 
 def read_form(path: Path, kinds: dict) -> Tables:
