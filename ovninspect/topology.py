@@ -406,16 +406,28 @@ class Topology:
                           row.get("external_ids", {}), row.get("up"),
                           sw["name"] if sw is not None else None, sw_uuid)
 
+    def _lsp_uuid(self, name: str) -> Optional[str]:
+        if self._lsp_by_name is None:
+            rows = self.nb.table("Logical_Switch_Port").rows
+            self._lsp_by_name = {data.get("name", ""): uuid for uuid, data in rows.items()}
+        return self._lsp_by_name.get(name)
+
+    def lsp_exists(self, name: Optional[str]) -> bool:
+        """True when a logical switch port has this name (cheaper than ``lsp``)."""
+        return bool(name) and self._lsp_uuid(name) is not None  # type: ignore[arg-type]
+
+    def lsp_option(self, name: Optional[str], key: str) -> Optional[str]:
+        """One ``options`` value of the named switch port (None when absent)."""
+        row = self.nb.table("Logical_Switch_Port").get(self._lsp_uuid(name)) if name else None
+        return row.get("options", {}).get(key) if row is not None else None
+
     def lsp(self, name: Optional[str]) -> Optional[SwitchPort]:
         """The logical switch port with this name, or None."""
         if not name:
             return None
         if name in self._lsp_cache:
             return self._lsp_cache[name]
-        if self._lsp_by_name is None:
-            rows = self.nb.table("Logical_Switch_Port").rows
-            self._lsp_by_name = {data.get("name", ""): uuid for uuid, data in rows.items()}
-        row = self.nb.table("Logical_Switch_Port").get(self._lsp_by_name.get(name))
+        row = self.nb.table("Logical_Switch_Port").get(self._lsp_uuid(name))
         port = self._switch_port(row) if row is not None else None
         self._lsp_cache[name] = port
         return port

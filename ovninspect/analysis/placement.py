@@ -192,8 +192,7 @@ def _where_distributed(topo: Topology, nat: Nat, verdict: NatVerdict) -> None:
         else:
             verdict.notes.append(f"{port_name} is not bound to any chassis in SB")
         return
-    lsp = topo.lsp(port_name)
-    requested = first_value(lsp.options.get("requested-chassis")) if lsp else None
+    requested = first_value(topo.lsp_option(port_name, "requested-chassis"))
     if requested:
         verdict.chassis, verdict.chassis_source = requested, "requested-chassis"
         verdict.notes.append("chassis inferred from the port's options:requested-chassis "
@@ -281,7 +280,7 @@ def _classify_fip(topo: Topology, nat: Nat, dgp: RouterPort, facts: _RouterFacts
         verdict.flags.append("empty-logical-port")
         verdict.reason = (f"logical_port is an empty string and external_mac is set on a router "
                           f"with DGP {dgp.name}: distributed, but resident on no chassis")
-    elif topo.lsp(nat.logical_port) is None:
+    elif not topo.lsp_exists(nat.logical_port):
         verdict.flags.append("logical-port-missing")
         verdict.notes.append(f"no logical switch port named {nat.logical_port}: nothing answers "
                              "for this FIP")
