@@ -24,7 +24,9 @@ from tests.test_readers_parity import (
     Truth,
     assert_same,
     normalize_snapshot,
+    raft_facts,
     raw_records,
+    records_complete,
     role_of,
     run_cli,
     truth_from_server,
@@ -34,6 +36,7 @@ pytestmark = pytest.mark.ovn
 
 NB_FILE = FIXTURES / "base" / "nb-log.db"
 SB_FILE = FIXTURES / "base" / "sb.db"
+CLUSTERED_FILE = FIXTURES / "base" / "nb-clustered.db"
 
 
 def fixture(path: Path) -> Path:
@@ -48,6 +51,26 @@ def file_state(path: Path) -> tuple[str, int]:
     return hashlib.sha256(data).hexdigest(), len(raw_records(data))
 
 
+def settled_state(path: Path, timeout: float = 10) -> tuple[str, int]:
+    """file_state once the server has finished its own start-up writes: a clustered server
+    elects itself and commits a no-op entry just after it starts."""
+    deadline = time.monotonic() + timeout
+    previous = None
+    while time.monotonic() < deadline:
+        data = path.read_bytes()
+        if records_complete(data):
+            settled = True
+            if data.startswith(b"OVSDB CLUSTER "):
+                facts = raft_facts(data)
+                settled = facts["commit_index"] == facts["last_index"]
+            state = (hashlib.sha256(data).hexdigest(), len(raw_records(data)))
+            if settled and state == previous:
+                return state
+            previous = state
+        time.sleep(0.05)
+    raise AssertionError(f"{path} kept changing for {timeout} s")
+
+
 @contextmanager
 def served(db_file: Path, tmp_path: Path) -> Iterator[tuple[OvnLab, Path]]:
     """A lab serving a private copy of ``db_file``; yields the lab and the served file."""
@@ -60,13 +83,13 @@ def served(db_file: Path, tmp_path: Path) -> Iterator[tuple[OvnLab, Path]]:
 
 
 @pytest.mark.parametrize("via", ["jsonrpc", "ovsdbapp"])
-@pytest.mark.parametrize("which", ["nb", "sb"])
+@pytest.mark.parametrize("which", ["nb", "sb", "nb-clustered"])
 def test_live_read_equals_file_read(which: str, via: str, tmp_path: Path) -> None:
     """open_snapshot("unix:...") equals the file read and the dump; the server is not written."""
-    src = fixture(NB_FILE if which == "nb" else SB_FILE)
+    src = fixture({"nb": NB_FILE, "sb": SB_FILE, "nb-clustered": CLUSTERED_FILE}[which])
     with served(src, tmp_path) as (lab, local):
-        before_file = file_state(lab.nb_db)
         truth = truth_from_server(lab, lab.nb_remote)
+        before_file = settled_state(lab.nb_db)
         live = open_snapshot(lab.nb_remote, role_of(truth.name), LoadOptions(via=via))
         after = truth_from_server(lab, lab.nb_remote)
         assert file_state(lab.nb_db) == before_file, "the served database file changed"
@@ -102,8 +125,8 @@ def test_snapshot_command_from_live(tmp_path: Path) -> None:
     src = fixture(NB_FILE)
     out = tmp_path / "out.db"
     with served(src, tmp_path) as (lab, _):
-        before_file = file_state(lab.nb_db)
         truth = truth_from_server(lab, lab.nb_remote)
+        before_file = settled_state(lab.nb_db)
         proc = run_cli("snapshot", "--db", lab.nb_remote, "-o", str(out))
         assert proc.returncode == 0, proc.stderr
         assert file_state(lab.nb_db) == before_file, "the live server's file changed"
@@ -203,7 +226,7 @@ def test_ssl_live_read(pki: dict[str, Path], tmp_path: Path) -> None:
     """ssl: with -p/-c/-C reads what the server serves; without them, exit 2 and one line."""
     src = fixture(NB_FILE)
     with ssl_server(src, pki) as (remote, unix_remote, db):
-        before = file_state(db)
+        before = settled_state(db)
         with OvnLab() as client_lab:
             truth = truth_from_server(client_lab, unix_remote)
         certs = ["-p", str(pki["client_key"]), "-c", str(pki["client_cert"]),

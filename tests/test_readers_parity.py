@@ -530,6 +530,17 @@ def test_wrong_role_is_refused(role: str) -> None:
     assert f"needs {want}" in lines[0]
 
 
+def test_nb_given_as_sb_is_refused() -> None:
+    """``nat --sb`` with an NB file: exit 2 naming the file and what --sb needs."""
+    nb = FIXTURES / "base" / "nb-log.db"
+    if not nb.exists():
+        pytest.skip("fixtures/base/nb-log.db missing")
+    proc = run_cli("nat", "--db", str(nb), "--sb", str(nb), "--format", "json")
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.splitlines() == [
+        f"ovninspect: {nb}: is an OVN_Northbound database; --sb needs OVN_Southbound"]
+
+
 @ovn
 @pytest.mark.parametrize("entries", [1, 2])
 def test_clustered_log_rewrite_matches_server(entries: int, tmp_path: Path) -> None:
