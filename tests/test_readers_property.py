@@ -11,7 +11,8 @@ equal to the server's ``dump -f json``:
 * the standalone log as written (modifications carry ``_is_diff`` diffs);
 * that log compacted by ``ovsdb-tool compact`` (on a copy);
 * the clustered log as written;
-* the clustered file after online compaction (``ovsdb-server/compact``).
+* the clustered file after online compaction (``ovsdb-server/compact``);
+* the ``dump -f json`` and ``ovn-nbctl --format=json list NAT`` exports.
 
 Examples: 25 by default, ``OVNINSPECT_HYPOTHESIS_EXAMPLES=N`` for more.
 """
@@ -36,11 +37,13 @@ from tests.test_readers_parity import (
     column_kinds,
     normalize_dump,
     normalize_snapshot,
+    restrict,
     stable_copy,
 )
 
 pytestmark = pytest.mark.ovn
 
+NB_GLOBAL = "0000000a-0000-4000-8000-000000000001"
 EXAMPLES = int(os.environ.get("OVNINSPECT_HYPOTHESIS_EXAMPLES", "25"))
 DB = "OVN_Northbound"
 
@@ -403,12 +406,16 @@ def check_history(txns: list[list[dict]]) -> None:
              f"unix:{lab.path('cluster.raft')}"])
         lab.start_nb()
         lab.start_sb(db_file=cluster)
-        for ops in txns:
+        # NB_Global first, as in every real NB (ovn-nbctl would otherwise create one)
+        nb_global = {"op": "insert", "table": "NB_Global", "uuid": NB_GLOBAL, "row": {}}
+        for ops in [[nb_global], *txns]:
             transact(lab, lab.nb_remote, ops)
             transact(lab, lab.sb_remote, ops)
+        nat_list = lab.nbctl("--format=json", "list", "NAT")
         schema = json.loads(lab.client("get-schema", lab.nb_remote, DB))
         kinds = column_kinds(schema)
-        standalone = normalize_dump(lab.client("dump", "-f", "json", lab.nb_remote, DB), kinds)
+        dump = lab.client("dump", "-f", "json", lab.nb_remote, DB)
+        standalone = normalize_dump(dump, kinds)
         clustered = normalize_dump(lab.client("dump", "-f", "json", lab.sb_remote, DB), kinds)
         assert_same(clustered, standalone, "clustered server vs standalone server")
 
@@ -423,6 +430,17 @@ def check_history(txns: list[list[dict]]) -> None:
         assert_same(read_form(compacted, kinds), standalone, "ovsdb-tool compact")
         assert_same(read_form(raft, kinds), clustered, "clustered log")
         assert_same(read_form(raft_compacted, kinds), clustered, "clustered, compacted online")
+
+        # the JSON exports of the same state: dump -f json and ovn-nbctl list NAT
+        exported = lab.path("dump.json")
+        exported.write_text(dump)
+        assert_same(read_form(exported, kinds), standalone, "dump -f json export")
+        listed = lab.path("nbctl-NAT.json")
+        listed.write_text(nat_list)
+        cols = [h for h in json.loads(nat_list)["headings"] if h != "_uuid"]
+        only = {NAT: cols}
+        assert_same(normalize_snapshot(open_snapshot(str(listed)), kinds, [NAT], only),
+                    restrict(standalone, only), "ovn-nbctl --format=json list NAT")
 
 
 def transactions(history: list[list[tuple]]) -> list[list[dict]]:
