@@ -133,9 +133,12 @@ def load_snapshot(spec: Optional[str], role: str, inputs: Inputs,
     progress = Progress(f"reading {spec}", _is_big(spec))
     progress.stage("loading")
     try:
-        return open_snapshot(spec, role, inputs.options(tables))
+        snap = open_snapshot(spec, role, inputs.options(tables))
     finally:
         progress.done()
+    for line in snap.info.warnings:
+        typer.echo(f"ovninspect: warning: {snap.info.source}: {line}", err=True)
+    return snap
 
 
 def load_topology(inputs: Inputs) -> Topology:
@@ -145,10 +148,6 @@ def load_topology(inputs: Inputs) -> Topology:
     sb = load_snapshot(inputs.sb, "sb", inputs, SB_LIVE_TABLES) if inputs.sb else None
     if sb is not None:
         require(sb, {"Chassis": ["name"], "Port_Binding": ["logical_port", "chassis"]})
-    for snap in (nb, sb):
-        if snap is not None:
-            for line in snap.info.warnings:
-                typer.echo(f"ovninspect: warning: {snap.info.source}: {line}", err=True)
     try:
         return Topology(nb, sb, inputs.ovn_version)
     except ValueError as exc:

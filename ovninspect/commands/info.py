@@ -29,7 +29,7 @@ def info_report(snap: Snapshot) -> Report:
                if v not in (None, [], {}) and k not in ("clustered", "warnings", "notes")]
     for k, v in (info.clustered or {}).items():
         summary.append(f"raft {k}: {v if v is not None else '-'}")
-    summary += [f"warning: {w}" for w in info.warnings] + [f"note: {n}" for n in info.notes]
+    summary += [f"note: {n}" for n in info.notes]  # warnings go to stderr (load_snapshot)
     return Report("tables", rows, [Column("table", "TABLE"), Column("rows", "ROWS")],
                   extra=facts, summary=summary)
 
