@@ -28,23 +28,14 @@ from tests.ovnlab import OvnLab
 
 def switch(lab: OvnLab, ls: str, localnet: Optional[str] = None, **ln_ids: str) -> None:
     """A logical switch, optionally with a localnet port ``ln-<ls>`` (network_name=localnet)."""
-    lab.nbctl("ls-add", ls)
-    if localnet:
-        ln = f"ln-{ls}"
-        lab.nbctl("lsp-add", ls, ln, "--", "lsp-set-type", ln, "localnet",
-                  "--", "lsp-set-addresses", ln, "unknown",
-                  "--", "lsp-set-options", ln, f"network_name={localnet}")
-        for key, value in ln_ids.items():
-            lab.nbctl("set", "Logical_Switch_Port", ln, f"external_ids:{key}={value}")
+    lab.add_switch(ls, localnet, localnet=f"ln-{ls}")
+    for key, value in (ln_ids if localnet else {}).items():
+        lab.nbctl("set", "Logical_Switch_Port", f"ln-{ls}", f"external_ids:{key}={value}")
 
 
 def connect(lab: OvnLab, lr: str, ls: str, lrp: str, mac: str, *networks: str) -> None:
     """Router port ``lrp`` on ``lr`` plus its router-type peer LSP ``<ls>-<lr>`` on ``ls``."""
-    lab.nbctl("lrp-add", lr, lrp, mac, *networks)
-    lsp = f"{ls}-{lr}"
-    lab.nbctl("lsp-add", ls, lsp, "--", "lsp-set-type", lsp, "router",
-              "--", "lsp-set-addresses", lsp, "router",
-              "--", "lsp-set-options", lsp, f"router-port={lrp}")
+    lab.connect(lr, ls, lrp, mac, *networks)
 
 
 def pod(lab: OvnLab, ls: str, name: str, mac: str, ip: str, **ids: str) -> None:

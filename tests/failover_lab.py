@@ -34,21 +34,12 @@ POD_MAC = "a6:3f:0e:7b:c2:51"
 
 
 def add_switch(lab: OvnLab, ls: str, network_name: Optional[str] = None) -> None:
-    lab.nbctl("ls-add", ls)
-    if network_name:
-        ln = f"localnet.{ls}"
-        lab.nbctl("lsp-add", ls, ln, "--", "lsp-set-type", ln, "localnet",
-                  "--", "lsp-set-addresses", ln, "unknown",
-                  "--", "lsp-set-options", ln, f"network_name={network_name}")
+    lab.add_switch(ls, network_name)
 
 
 def connect(lab: OvnLab, lr: str, ls: str, lrp: str, mac: str, *networks: str) -> None:
     """LRP ``lrp`` on ``lr`` plus its router-type peer LSP ``<ls>-<lr>`` on ``ls``."""
-    lab.nbctl("lrp-add", lr, lrp, mac, *networks)
-    lsp = f"{ls}-{lr}"
-    lab.nbctl("lsp-add", ls, lsp, "--", "lsp-set-type", lsp, "router",
-              "--", "lsp-set-addresses", lsp, "router",
-              "--", "lsp-set-options", lsp, f"router-port={lrp}")
+    lab.connect(lr, ls, lrp, mac, *networks)
 
 
 def add_pod(lab: OvnLab, ls: str, name: str, mac: str, ip: str,

@@ -152,6 +152,28 @@ class OvnLab:
     def compact(self, which: str = "nb") -> None:
         run(["ovs-appctl", "-t", str(self.path(f"{which}.ctl")), "ovsdb-server/compact"])
 
+    # -- building blocks for scenarios ---------------------------------------------------
+    def add_switch(self, ls: str, network_name: Optional[str] = None,
+                   localnet: Optional[str] = None) -> None:
+        """Logical switch ``ls``, with a localnet port (``localnet``, default
+        ``localnet.<ls>``) for ``network_name`` when given."""
+        self.nbctl("ls-add", ls)
+        if network_name:
+            ln = localnet or f"localnet.{ls}"
+            self.nbctl("lsp-add", ls, ln, "--", "lsp-set-type", ln, "localnet",
+                       "--", "lsp-set-addresses", ln, "unknown",
+                       "--", "lsp-set-options", ln, f"network_name={network_name}")
+
+    def connect(self, lr: str, ls: str, lrp: str, mac: str, *networks: str,
+                peer: Optional[str] = None) -> None:
+        """Router port ``lrp`` on ``lr`` plus its router-type peer LSP on ``ls``
+        (named ``peer``, default ``<ls>-<lr>``)."""
+        self.nbctl("lrp-add", lr, lrp, mac, *networks)
+        lsp = peer or f"{ls}-{lr}"
+        self.nbctl("lsp-add", ls, lsp, "--", "lsp-set-type", lsp, "router",
+                   "--", "lsp-set-addresses", lsp, "router",
+                   "--", "lsp-set-options", lsp, f"router-port={lrp}")
+
     # -- teardown ---------------------------------------------------------------------
     def stop(self) -> None:
         """Stop every daemon by its pidfile (northd first), then remove the dir."""

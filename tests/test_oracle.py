@@ -31,21 +31,12 @@ ovn = pytest.mark.skipif(not have_ovn(), reason="OVN binaries not installed")
 # ovn-nbctl helpers
 # --------------------------------------------------------------------------------------
 def add_switch(lab: OvnLab, ls: str, localnet: Optional[str] = None) -> None:
-    lab.nbctl("ls-add", ls)
-    if localnet:
-        ln = f"ln-{ls}"
-        lab.nbctl("lsp-add", ls, ln, "--", "lsp-set-type", ln, "localnet",
-                  "--", "lsp-set-addresses", ln, "unknown",
-                  "--", "lsp-set-options", ln, f"network_name={localnet}")
+    lab.add_switch(ls, localnet, localnet=f"ln-{ls}")
 
 
 def connect(lab: OvnLab, lr: str, ls: str, lrp: str, mac: str, *networks: str) -> None:
     """LRP ``lrp`` on ``lr`` plus its router-type peer LSP ``rp-<lrp>`` on ``ls``."""
-    lab.nbctl("lrp-add", lr, lrp, mac, *networks)
-    lsp = f"rp-{lrp}"
-    lab.nbctl("lsp-add", ls, lsp, "--", "lsp-set-type", lsp, "router",
-              "--", "lsp-set-addresses", lsp, "router",
-              "--", "lsp-set-options", lsp, f"router-port={lrp}")
+    lab.connect(lr, ls, lrp, mac, *networks, peer=f"rp-{lrp}")
 
 
 def add_pod(lab: OvnLab, ls: str, name: str, mac: str, ip: str) -> None:
