@@ -115,14 +115,18 @@ class Progress:
             sys.stderr.flush()
 
 
-def _is_big(spec: str) -> bool:
+def _size_label(spec: str) -> Optional[str]:
+    """A short description of a big input ("43.8 MB", "live"), None for a small one."""
     if is_remote(spec):
-        return True
+        return "live"
     try:
         path = Path(spec)
-        return path.is_dir() or path.stat().st_size > 8 << 20
+        if path.is_dir():
+            return "folder"
+        size = path.stat().st_size
     except OSError:
-        return False
+        return None
+    return f"{size / 1e6:.1f} MB" if size > 8 << 20 else None
 
 
 def load_snapshot(spec: Optional[str], role: str, inputs: Inputs,
@@ -130,8 +134,9 @@ def load_snapshot(spec: Optional[str], role: str, inputs: Inputs,
     if not spec:
         flag, env = ("--db", "OVN_NB_DB") if role == "nb" else ("--sb", "OVN_SB_DB")
         raise UsageError(f"no {role.upper()} source: give {flag} (or set {env})")
-    progress = Progress(f"reading {spec}", _is_big(spec))
-    progress.stage("loading")
+    size = _size_label(spec)
+    progress = Progress(f"{role.upper()} {spec}", size is not None)
+    progress.stage(f"reading and replaying ({size})")
     try:
         snap = open_snapshot(spec, role, inputs.options(tables))
     finally:
@@ -148,10 +153,14 @@ def load_topology(inputs: Inputs) -> Topology:
     sb = load_snapshot(inputs.sb, "sb", inputs, SB_LIVE_TABLES) if inputs.sb else None
     if sb is not None:
         require(sb, {"Chassis": ["name"], "Port_Binding": ["logical_port", "chassis"]})
+    progress = Progress(f"NB {inputs.db}", _size_label(inputs.db or "") is not None)
+    progress.stage(f"building topology of {sum(nb.row_counts().values())} rows")
     try:
         return Topology(nb, sb, inputs.ovn_version)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    finally:
+        progress.done()
 
 
 def use_color() -> bool:
