@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Optional
+from typing import AbstractSet, Any, Iterable, Iterator, Optional
 
 from .addr import ip_int, parse_ip, valid_mac
 from .ovn_version import OvnVersion, resolve
@@ -102,7 +102,7 @@ class RouterPort:
             chosen = [GatewayMember(self.options["redirect-chassis"], 0)]
         else:
             chosen = []
-        return sorted(chosen, key=lambda m: (m.priority, m.chassis), reverse=True)
+        return order_members(chosen)
 
     @property
     def cr_name(self) -> str:
@@ -536,18 +536,26 @@ class Topology:
         return None, None
 
 
-def members_alive(port: RouterPort, down: frozenset[str] | set[str],
-                  registered: Optional[set[str]] = None) -> list[GatewayMember]:
-    """Members of ``port`` that are up (and registered, when SB is known) (rule 18)."""
-    return [m for m in port.members
-            if m.chassis not in down and (registered is None or m.chassis in registered)]
+def order_members(members: Iterable[GatewayMember]) -> list[GatewayMember]:
+    """Highest priority first; ties to the greater chassis name in byte order, as
+    ovn-controller's strcmp (rule 18)."""
+    return sorted(members, key=lambda m: (m.priority, m.chassis.encode()), reverse=True)
 
 
-def predicted_active(port: RouterPort, down: frozenset[str] | set[str] = frozenset(),
-                     registered: Optional[set[str]] = None) -> Optional[GatewayMember]:
-    """Highest priority live member, ties to the greater chassis name (rules 18-19)."""
-    alive = members_alive(port, down, registered)
-    return alive[0] if alive else None
+def elect_member(members: Iterable[GatewayMember], down: AbstractSet[str] = frozenset(),
+                 registered: Optional[AbstractSet[str]] = None) -> Optional[GatewayMember]:
+    """The member that becomes active: the first live (and, with SB, registered) one in
+    priority order, or None when none is (rules 18-19)."""
+    for member in order_members(members):
+        if member.chassis not in down and (registered is None or member.chassis in registered):
+            return member
+    return None
+
+
+def predicted_active(port: RouterPort, down: AbstractSet[str] = frozenset(),
+                     registered: Optional[AbstractSet[str]] = None) -> Optional[GatewayMember]:
+    """The gateway member of ``port`` predicted to hold its cr port (rules 18-19)."""
+    return elect_member(port.members, down, registered)
 
 
 def first_value(value: Any) -> Any:

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import AbstractSet, Any, Callable, Optional
 
-from ..topology import GatewayMember, Router, RouterPort, Topology
+from ..topology import GatewayMember, Router, RouterPort, Topology, elect_member, order_members
 
 DGP, GATEWAY_ROUTER = "dgp", "gateway-router"
 
@@ -112,12 +112,7 @@ def _member_key(members: list[Member]) -> list[tuple[str, Optional[int]]]:
     return sorted((m.chassis, m.priority) for m in members)
 
 
-def ordered(members: list[GatewayMember]) -> list[GatewayMember]:
-    """Highest priority first; ties to the lexicographically greater chassis name (rule 18).
-
-    ovn-controller compares names with strcmp (byte order), so compare UTF-8 bytes.
-    """
-    return sorted(members, key=lambda m: (m.priority, m.chassis.encode()), reverse=True)
+ordered = order_members  # one ordering rule for every analysis (topology.py, rule 18)
 
 
 def _member(topo: Topology, m: GatewayMember) -> Member:
@@ -161,7 +156,8 @@ def elect(members: list[GatewayMember], down: AbstractSet[str] = frozenset(),
         if not dead:
             return None, f"no member is registered in SB (rule 18){skipped}"
         return None, f"every member is down ({', '.join(dead)}) (rule 18){skipped}"
-    best = alive[0]
+    best = elect_member(order, down, registered)
+    assert best is not None  # alive is not empty
     ties = [m.chassis for m in alive if m.priority == best.priority]
     if len(order) == 1:
         why = f"single member {show(best.chassis)}: no failover (rule 19)"
