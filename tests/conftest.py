@@ -8,6 +8,8 @@ Markers (registered in pyproject.toml):
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.ovnlab import have_ovn
@@ -34,3 +36,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip_slow)
         if "ovn" in item.keywords and not ovn_ok:
             item.add_marker(skip_ovn)
+
+
+@pytest.fixture(scope="session")
+def k5050(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The Kube-OVN #5050 scenario (NB, SB files) built once with ovn-nbctl/ovn-sbctl."""
+    from tests.failover_lab import make
+
+    nb, sb = make("5050", tmp_path_factory.mktemp("k5050"))
+    assert sb is not None
+    return nb, sb

@@ -49,13 +49,6 @@ def by_ip(data: dict, kind: Optional[str] = None) -> dict[str, dict]:
 
 
 @pytest.fixture(scope="module")
-def k5050(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    nb, sb = make("5050", tmp_path_factory.mktemp("k5050"))
-    assert sb is not None
-    return nb, sb
-
-
-@pytest.fixture(scope="module")
 def k5050_nomap(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """#5050 with the pod's chassis lacking the external0 bridge mapping."""
     nb, sb = make("5050", tmp_path_factory.mktemp("k5050nomap"), pod_mappings="other:br-x")

@@ -45,13 +45,6 @@ def mixed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return nb, sb
 
 
-@pytest.fixture(scope="module")
-def k5050(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    nb, sb = make("5050", tmp_path_factory.mktemp("k5050"))
-    assert sb is not None
-    return nb, sb
-
-
 # -- rule 17: where the member list comes from, cross-checked against northd's SB --------------
 @pytest.fixture(scope="module")
 def precedence(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict]:
