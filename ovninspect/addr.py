@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import re
 import socket
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Optional
+from typing import NamedTuple, Optional
 
 import netaddr
 
 _MAC = re.compile(r"[0-9A-Fa-f]{1,2}(?::[0-9A-Fa-f]{1,2}){5}\Z")
 
 
-@dataclass(frozen=True)
-class IpPrefix:
+class IpPrefix(NamedTuple):
     """An address with an optional prefix length, e.g. ``10.0.0.1`` or ``10.0.0.0/24``."""
 
     text: str

@@ -42,7 +42,7 @@ SB_LIVE_TABLES: dict[str, Optional[list[str]]] = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class GatewayMember:
     """One chassis that may host a gateway port, with its priority."""
 
@@ -113,7 +113,7 @@ class RouterPort:
         return [n.split("/")[0] for n in self.networks if parse_ip(n)]
 
 
-@dataclass
+@dataclass(slots=True)
 class Nat:
     uuid: str
     router_uuid: str
@@ -189,7 +189,7 @@ class Router:
         return None
 
 
-@dataclass
+@dataclass(slots=True)
 class SwitchPort:
     uuid: str
     name: str
@@ -202,7 +202,7 @@ class SwitchPort:
     switch_uuid: Optional[str]
 
 
-@dataclass
+@dataclass(slots=True)
 class Chassis:
     name: str
     hostname: str
@@ -210,7 +210,7 @@ class Chassis:
     other_config: dict[str, str]
 
 
-@dataclass
+@dataclass(slots=True)
 class Binding:
     logical_port: str
     type: str

@@ -39,6 +39,9 @@ class Owner:
                 "intent": self.intent, "intent_source": self.intent_source}
 
 
+NO_OWNER = Owner(UNKNOWN)  # shared: no CMS marker matched (never mutated)
+
+
 def _is_true(value: Optional[str]) -> bool:
     return (value or "").strip().lower() == "true"
 
@@ -147,7 +150,7 @@ def label(topo: Topology, nat: Nat, nb_ids: Optional[dict[str, str]] = None,
         return _ovn_kubernetes(router, nat)
     if cms == KUBE_OVN:
         return _kube_ovn(topo, router, nat)
-    return Owner(UNKNOWN)
+    return NO_OWNER
 
 
 def label_all(topo: Topology, nats: list[Nat]) -> dict[str, Owner]:

@@ -19,7 +19,7 @@ DISTRIBUTED, CENTRALIZED, INACTIVE = "distributed", "centralized", "inactive"
 MODES = (DISTRIBUTED, CENTRALIZED, INACTIVE)
 
 
-@dataclass
+@dataclass(slots=True)
 class NatVerdict:
     """The placement of one NAT row and why."""
 

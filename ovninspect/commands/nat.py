@@ -39,11 +39,15 @@ def chassis_text(chassis: Optional[str], source: Optional[str],
 
 def nat_rows(topo: Topology, verdicts: list[NatVerdict]) -> list[dict[str, Any]]:
     owners = label_all(topo, [v.nat for v in verdicts])
+    shared: dict[int, dict[str, Any]] = {}  # one dict per Owner object (unknown is shared)
     rows = []
     for verdict in verdicts:
         row = verdict.to_dict(topo)
         owner = owners[verdict.nat.uuid]
-        row["owner"] = owner.to_dict()
+        owner_dict = shared.get(id(owner))
+        if owner_dict is None:
+            owner_dict = shared[id(owner)] = owner.to_dict()
+        row["owner"] = owner_dict
         row["intent_mismatch"] = owner.mismatch(verdict.mode)
         rows.append(row)
     return rows
