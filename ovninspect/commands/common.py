@@ -14,8 +14,9 @@ import typer
 
 from ..errors import InputError, UsageError
 from ..render import FORMATS, Report, render, render_json_bytes
-from ..snapshot import Snapshot
+from ..snapshot import SB_NAME, Snapshot
 from ..sources import LoadOptions, is_remote, open_snapshot, require
+from ..sources.discover import find_databases
 from ..topology import NB_LIVE_TABLES, NB_NEEDS, SB_LIVE_TABLES, Topology
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -143,6 +144,9 @@ def load_snapshot(spec: Optional[str], role: str, inputs: Inputs,
         progress.done()
     for line in snap.info.warnings:
         typer.echo(f"ovninspect: warning: {snap.info.source}: {line}", err=True)
+    for line in snap.info.notes:
+        if line.startswith(snap.name + ":"):  # which file of a folder was used
+            typer.echo(f"ovninspect: {line}", err=True)
     return snap
 
 
@@ -150,7 +154,11 @@ def load_topology(inputs: Inputs) -> Topology:
     """NB (+ SB) snapshot(s) -> Topology, with notes and warnings shown on stderr."""
     nb = load_snapshot(inputs.db, "nb", inputs, NB_LIVE_TABLES)
     require(nb, NB_NEEDS)
-    sb = load_snapshot(inputs.sb, "sb", inputs, SB_LIVE_TABLES) if inputs.sb else None
+    sb_spec = inputs.sb
+    if sb_spec is None and inputs.db and Path(inputs.db).is_dir() and find_databases(
+            Path(inputs.db)).get(SB_NAME):
+        sb_spec = inputs.db  # a sosreport/must-gather folder usually holds the SB too
+    sb = load_snapshot(sb_spec, "sb", inputs, SB_LIVE_TABLES) if sb_spec else None
     if sb is not None:
         require(sb, {"Chassis": ["name"], "Port_Binding": ["logical_port", "chassis"]})
     progress = Progress(f"NB {inputs.db}", _size_label(inputs.db or "") is not None)
