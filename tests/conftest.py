@@ -8,11 +8,20 @@ Markers (registered in pyproject.toml):
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from tests.ovnlab import have_ovn
+
+# CI replays the same examples on every run (a red CI must mean a change broke something);
+# local runs explore new ones.  HYPOTHESIS_PROFILE=explore forces random examples anywhere.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE",
+                                     "ci" if os.environ.get("CI") else "explore"))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
