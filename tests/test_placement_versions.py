@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from ovninspect.analysis.checks import run_checks
 from ovninspect.analysis.owners import label_all
 from ovninspect.analysis.placement import CENTRALIZED, DISTRIBUTED, INACTIVE, classify_all
 from ovninspect.sources import open_snapshot
@@ -64,6 +65,7 @@ def build(tmp_path: Path):
             topo = Topology(open_snapshot(str(saved)), ovn_version=version)
             return {v.nat.external_ip: (v.mode, v.gateway_port.name if v.gateway_port else None)
                     for v in classify_all(topo)}
+        classify.saved = str(saved)  # type: ignore[attr-defined]
         return classify
 
     yield _build
@@ -154,6 +156,30 @@ def test_rule13_needs_a_single_dgp(build) -> None:
         _fip(lab, "vpc1", "10.9.0.9")
     classify = build(recipe)
     assert classify("25.03") == {"10.9.0.9": (DISTRIBUTED, "vpc1-ext0")}
+
+
+def test_reside_on_redirect_chassis_flags_distributed_fip(build) -> None:
+    """§1.7: an internal LRP with reside-on-redirect-chassis=true on a switch with a localnet
+    pins routing to the gateway; the FIP stays distributed in northd's NAT flows (rule 12)
+    but is flagged for review.  Without the localnet the option is not honoured."""
+    def recipe(lab: OvnLab, localnet: bool) -> None:
+        _vpc(lab)
+        lab.nbctl("lrp-set-gateway-chassis", "vpc1-ext0", "ch1", "10")
+        lab.nbctl("set", "Logical_Router_Port", "vpc1-int",
+                  "options:reside-on-redirect-chassis=true")
+        if localnet:
+            lab.nbctl("lsp-add", "vpc1-int", "ln-int", "--", "lsp-set-type", "ln-int",
+                      "localnet", "--", "lsp-set-options", "ln-int", "network_name=vlan10")
+        _fip(lab, "vpc1", "10.9.0.9")
+    for localnet in (True, False):
+        path = build(lambda lab, ln=localnet: recipe(lab, ln))
+        assert path("23.03") == {"10.9.0.9": (DISTRIBUTED, "vpc1-ext0")}
+        topo = Topology(open_snapshot(path.saved), ovn_version="23.03")
+        (verdict,) = classify_all(topo)
+        assert ("reside-on-redirect-chassis" in verdict.flags) is localnet
+        findings = run_checks(topo, ["fip-pinned-to-gateway"]).findings
+        assert [(f.rule, f.object) for f in findings] == (
+            [("fip-pinned-to-gateway", "NAT 10.9.0.9 on vpc1")] if localnet else [])
 
 
 def test_rule1_version_comes_from_northd_internal_version() -> None:

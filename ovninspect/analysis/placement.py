@@ -284,7 +284,32 @@ def _classify_fip(topo: Topology, nat: Nat, dgp: RouterPort, facts: _RouterFacts
         verdict.flags.append("logical-port-missing")
         verdict.notes.append(f"no logical switch port named {nat.logical_port}: nothing answers "
                              "for this FIP")
+    else:
+        pinned = _reside_on_redirect(topo, topo.router_of(nat), nat)
+        if pinned is not None:
+            verdict.flags.append("reside-on-redirect-chassis")
+            verdict.notes.append(
+                f"router port {pinned} has options:reside-on-redirect-chassis=true: routing for "
+                f"{nat.logical_port}'s switch is pinned to the gateway chassis, so FIP "
+                f"{nat.external_ip} may not work in a distributed way (semantics §1.7; review)")
     return verdict
+
+
+def _reside_on_redirect(topo: Topology, router: Router, nat: Nat) -> Optional[str]:
+    """The internal router port whose ``reside-on-redirect-chassis`` pins the FIP's switch
+    to the gateway (honoured with exactly one DGP and a localnet on that switch, §1.7)."""
+    flagged = [p for p in router.ports if not p.is_dgp
+               and p.options.get("reside-on-redirect-chassis", "").lower() == "true"]
+    if not flagged or len(router.dgps) != 1:
+        return None
+    lsp = topo.lsp(nat.logical_port)
+    if lsp is None or not topo.localnets(lsp.switch_uuid):
+        return None
+    for port in flagged:
+        peer = topo.peer_switch_port(port)
+        if peer is not None and peer.switch_uuid == lsp.switch_uuid:
+            return port.name
+    return None
 
 
 def classify_all(topo: Topology, routers: Optional[list[Router]] = None) -> list[NatVerdict]:

@@ -32,6 +32,9 @@ RULES: tuple[Rule, ...] = (
     Rule("fip-port-missing", ERROR, nat.fip_port_missing,
          "a distributed FIP whose logical_port is empty or names no switch port: resident on "
          "no chassis"),
+    Rule("fip-pinned-to-gateway", WARNING, nat.fip_pinned_to_gateway,
+         "a distributed FIP on a switch whose router port has reside-on-redirect-chassis=true: "
+         "its routing runs through the gateway chassis (review)"),
     Rule("nat-ambiguous-gateway-port", WARNING, nat.nat_ambiguous_gateway_port,
          "several DGPs' networks contain the external IP and gateway_port is empty: northd's "
          "choice depends on its internal order"),

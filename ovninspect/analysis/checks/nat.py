@@ -119,6 +119,25 @@ def fip_port_missing(topo: Topology, ctx: Context) -> list[Finding]:
     return out
 
 
+def fip_pinned_to_gateway(topo: Topology, ctx: Context) -> list[Finding]:
+    """A distributed FIP on a switch whose router port has reside-on-redirect-chassis=true:
+    routing for that switch runs on the gateway chassis (semantics §1.7, for review)."""
+    out = []
+    for v in ctx.verdicts:
+        if "reside-on-redirect-chassis" not in v.flags:
+            continue
+        message = (f"OVN distributes {v.nat.external_ip} on {v.nat.logical_port}'s chassis, but "
+                   "a router port of its switch has options:reside-on-redirect-chassis=true, "
+                   "which sends that switch's routed traffic through the gateway chassis: the "
+                   "FIP may not work in a distributed way")
+        hint = ("Decide which one you want: clear reside-on-redirect-chassis (VLAN tenant "
+                "networks then need redirect-type/bridge mappings on every chassis) or clear "
+                "external_mac to centralize the FIP on the gateway.")
+        out.append(Finding("fip-pinned-to-gateway", WARNING, ctx.nat_object(v.nat), message,
+                           hint, ctx.nat_details(v.nat, logical_port=v.nat.logical_port)))
+    return out
+
+
 def nat_ambiguous_gateway_port(topo: Topology, ctx: Context) -> list[Finding]:
     """Several DGPs' networks contain the external IP and gateway_port is empty (rule 11)."""
     out = []
