@@ -1,0 +1,3 @@
+"""ovninspect: what OVN really does with your external IPs."""
+
+__version__ = "0.1.0"

@@ -8,6 +8,7 @@ import sys
 
 import typer
 
+from . import __version__
 from .commands.check import check
 from .commands.failover import failover_sim
 from .commands.gateways import gateways
@@ -26,6 +27,19 @@ app = typer.Typer(
     rich_markup_mode="markdown",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"ovninspect {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version: bool = typer.Option(False, "--version", "-V", callback=_version,
+                                       is_eager=True, help="Show the version and exit.")
+          ) -> None:
+    """Tell what OVN really does with your external IPs."""
+
+
 app.command("nat")(nat)
 app.command("gateways")(gateways)
 app.command("failover-sim")(failover_sim)

@@ -28,6 +28,7 @@ class Column:
     wide_only: bool = False
     color: Optional[Callable[[Any], Optional[str]]] = None
     show: Optional[Callable[[dict[str, Any]], Any]] = None  # table text from the whole row
+    csv_only: bool = False  # a plain-value column for scripts, folded into another in tables
 
 
 @dataclass
@@ -61,6 +62,19 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def _csv_cell(value: Any) -> str:
+    """Plain values for scripts: empty for none, true/false, ';' between list items."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return ";".join(_csv_cell(v) for v in value)
+    if isinstance(value, dict):
+        return ";".join(f"{k}={_csv_cell(v)}" for k, v in value.items())
+    return str(value)
+
+
 def to_json_bytes(data: Any) -> bytes:
     """Stable JSON: sorted keys at every level, two-space indent, UTF-8."""
     if orjson is not None:
@@ -79,7 +93,7 @@ def render_json_bytes(report: Report) -> bytes:
 
 
 def render_table(report: Report, wide: bool = False, color: bool = False) -> str:
-    cols = [c for c in report.columns if wide or not c.wide_only]
+    cols = [c for c in report.columns if (wide or not c.wide_only) and not c.csv_only]
     lines = []
     if report.rows:
         body = []
@@ -105,7 +119,7 @@ def render_csv(report: Report, wide: bool = True) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([c.key for c in cols])
     for row in report.rows:
-        writer.writerow(["" if row.get(c.key) is None else _cell(row.get(c.key)) for c in cols])
+        writer.writerow([_csv_cell(row.get(c.key)) for c in cols])
     return out.getvalue().rstrip("\n")
 
 

@@ -48,6 +48,7 @@ def nat_rows(topo: Topology, verdicts: list[NatVerdict]) -> list[dict[str, Any]]
         if owner_dict is None:
             owner_dict = shared[id(owner)] = owner.to_dict()
         row["owner"] = owner_dict
+        row["owner_cms"], row["owner_kind"], row["intent"] = owner.cms, owner.kind, owner.intent
         row["intent_mismatch"] = owner.mismatch(verdict.mode)
         rows.append(row)
     return rows
@@ -72,10 +73,12 @@ def nat_report(topo: Topology, verdicts: list[NatVerdict]) -> Report:
         Column("uuid", "UUID", wide_only=True, show=lambda r: r["uuid"][:8]),
         Column("logical_port", "LOGICAL_PORT", wide_only=True),
         Column("external_mac", "EXTERNAL_MAC", wide_only=True),
-        Column("owner", "OWNER", wide_only=True, show=lambda r: " ".join(
-            x for x in (r["owner"]["cms"], r["owner"]["kind"]) if x)),
+        Column("owner_cms", "OWNER", wide_only=True, show=lambda r: " ".join(
+            x for x in (r["owner_cms"], r["owner_kind"]) if x)),
+        Column("owner_kind", "KIND", csv_only=True),
         Column("intent", "INTENT", wide_only=True, show=lambda r: (
-            (r["owner"]["intent"] or "-") + (" (MISMATCH)" if r["intent_mismatch"] else ""))),
+            (r["intent"] or "-") + (" (MISMATCH)" if r["intent_mismatch"] else ""))),
+        Column("intent_mismatch", "MISMATCH", csv_only=True),
         Column("flags", "FLAGS", wide_only=True),
         Column("reason", "REASON"),
     ]
