@@ -190,6 +190,27 @@ class Router:
 
 
 @dataclass(slots=True)
+class StaticRoute:
+    uuid: str
+    ip_prefix: str
+    nexthop: str
+    policy: str                  # dst-ip (default) | src-ip
+    output_port: Optional[str]
+    route_table: str
+    external_ids: dict[str, str]
+
+
+@dataclass(slots=True)
+class RouterPolicy:
+    uuid: str
+    priority: int
+    match: str
+    action: str
+    nexthops: list[str]          # ``nexthops``, or the older single ``nexthop``
+    external_ids: dict[str, str]
+
+
+@dataclass(slots=True)
 class SwitchPort:
     uuid: str
     name: str
@@ -476,6 +497,38 @@ class Topology:
         return [ln.options.get("network_name", "") for ln in self.localnets(peer.switch_uuid)
                 if ln.options.get("network_name")]
 
+    def static_routes(self, router: Router) -> list[StaticRoute]:
+        table = self.nb.table("Logical_Router_Static_Route")
+        out = []
+        for uuid in router.static_route_uuids:
+            row = table.get(uuid)
+            if row is not None:
+                out.append(StaticRoute(uuid, row["ip_prefix"], row["nexthop"],
+                                       row.get("policy") or "dst-ip", row.get("output_port"),
+                                       row.get("route_table", "") or "",
+                                       row.get("external_ids", {}) or {}))
+        return out
+
+    def policies(self, router: Router) -> list[RouterPolicy]:
+        table = self.nb.table("Logical_Router_Policy")
+        out = []
+        for uuid in router.policy_uuids:
+            row = table.get(uuid)
+            if row is not None:
+                hops = list(row.get("nexthops", ()) or ())
+                if not hops and row.get("nexthop"):
+                    hops = [row["nexthop"]]
+                out.append(RouterPolicy(uuid, int(row["priority"]), row["match"], row["action"],
+                                        hops, row.get("external_ids", {}) or {}))
+        return out
+
+    @functools.cached_property
+    def nb_global_ids(self) -> dict[str, str]:
+        """NB_Global external_ids (CMS markers such as kube-ovn-version)."""
+        for row in self.nb.table("NB_Global"):
+            return row.get("external_ids", {}) or {}
+        return {}
+
     # -- SB -------------------------------------------------------------------------------
     def _build_chassis(self) -> None:
         assert self.sb is not None
@@ -517,6 +570,28 @@ class Topology:
     def hostname(self, chassis: Optional[str]) -> Optional[str]:
         ch = self.chassis.get(chassis or "")
         return ch.hostname or None if ch else None
+
+    def sb_ha_group(self, port: RouterPort) -> Optional[tuple[str, list[tuple[str, int, bool]]]]:
+        """The SB HA_Chassis_Group northd wrote for ``cr-<port>``: its name and members as
+        (chassis name, priority, registered) (§2.1); None without SB data."""
+        sb = self.sb
+        if sb is None or not sb.has_table("HA_Chassis_Group"):
+            return None
+        pb = sb.table("Port_Binding").index("logical_port").get(port.cr_name)
+        group = sb.table("HA_Chassis_Group").get(pb.get("ha_chassis_group")) if pb else None
+        if group is None:
+            return None
+        chassis_tbl, ha_tbl = sb.table("Chassis"), sb.table("HA_Chassis")
+        members = []
+        for uuid in group["ha_chassis"]:
+            ha = ha_tbl.get(uuid)
+            if ha is None:
+                continue
+            ch = chassis_tbl.get(ha.get("chassis"))
+            name = ch["name"] if ch is not None else (ha.get("external_ids") or {}).get(
+                "chassis-name", "")
+            members.append((name, int(ha["priority"]), ch is not None))
+        return group["name"], members
 
     def observed_active(self, port: RouterPort) -> tuple[Optional[str], Optional[str]]:
         """(chassis, source) holding ``cr-<port>`` at snapshot time (rule 24)."""

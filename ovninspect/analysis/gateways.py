@@ -174,27 +174,13 @@ def elect(members: list[GatewayMember], down: AbstractSet[str] = frozenset(),
 
 def _sb_group(topo: Topology, port: RouterPort) -> tuple[Optional[str], Optional[list[Member]]]:
     """The SB HA_Chassis_Group northd wrote for ``cr-<port>`` (§2.1), if SB has one."""
-    sb = topo.sb
-    if sb is None or not sb.has_table("HA_Chassis_Group"):
+    found = topo.sb_ha_group(port)
+    if found is None:
         return None, None
-    pb = sb.table("Port_Binding").index("logical_port").get(port.cr_name)
-    if pb is None:
-        return None, None
-    group = sb.table("HA_Chassis_Group").get(pb.get("ha_chassis_group"))
-    if group is None:
-        return None, None
-    chassis_tbl, ha_tbl = sb.table("Chassis"), sb.table("HA_Chassis")
-    members = []
-    for uuid in group["ha_chassis"]:
-        ha = ha_tbl.get(uuid)
-        if ha is None:
-            continue
-        ch = chassis_tbl.get(ha.get("chassis"))
-        name = ch["name"] if ch is not None else (ha.get("external_ids") or {}).get(
-            "chassis-name", "")
-        members.append(Member(name, int(ha["priority"]), ch is not None, topo.hostname(name)))
+    name, raw = found
+    members = [Member(ch, prio, registered, topo.hostname(ch)) for ch, prio, registered in raw]
     members.sort(key=lambda m: (m.priority or 0, m.chassis.encode()), reverse=True)
-    return group["name"], members
+    return name, members
 
 
 def dgp_view(topo: Topology, router: Router, port: RouterPort) -> GatewayPortView:

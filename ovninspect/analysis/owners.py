@@ -48,9 +48,7 @@ def _is_true(value: Optional[str]) -> bool:
 
 def global_ids(topo: Topology) -> dict[str, str]:
     """NB_Global external_ids (first row)."""
-    for row in topo.nb.table("NB_Global"):
-        return row.get("external_ids", {}) or {}
-    return {}
+    return topo.nb_global_ids
 
 
 def is_kube_ovn(topo: Topology, router: Router, nb_ids: dict[str, str]) -> bool:

@@ -11,10 +11,10 @@ dst-ip /0.
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Optional
 
 from ...addr import network, parse_ip, port_addresses, same_address
-from ...topology import Router, RouterPort, Topology
+from ...topology import Router, RouterPort, StaticRoute, Topology
 from .base import ERROR, WARNING, Context, Finding
 
 
@@ -32,12 +32,12 @@ def _plen(prefix: str) -> Optional[int]:
     return parsed.plen if parsed.plen is not None else (32 if parsed.version == 4 else 128)
 
 
-def _is_vendor_auto_route(route: dict[str, Any], port: RouterPort) -> bool:
+def _is_vendor_auto_route(route: StaticRoute, port: RouterPort) -> bool:
     """Kube-OVN's automatic src-ip route: vendor ids, src-ip, prefix = the subnet of the LRP
     whose address is the nexthop."""
-    if route["external_ids"].get("vendor") != "kube-ovn" or route["policy"] != "src-ip":
+    if route.external_ids.get("vendor") != "kube-ovn" or route.policy != "src-ip":
         return False
-    target = network(route["ip_prefix"])
+    target = network(route.ip_prefix)
     if target is None:
         return False
     for text in port.networks:
@@ -60,33 +60,19 @@ def _switch_port_with(topo: Topology, ctx: Context, port: RouterPort, ip: str) -
     return None
 
 
-def _routes(topo: Topology, router: Router) -> list[dict[str, Any]]:
-    table = topo.nb.table("Logical_Router_Static_Route")
-    out = []
-    for uuid in router.static_route_uuids:
-        row = table.get(uuid)
-        if row is None:
-            continue
-        out.append({"uuid": uuid, "ip_prefix": row["ip_prefix"], "nexthop": row["nexthop"],
-                    "policy": row.get("policy") or "dst-ip",
-                    "route_table": row.get("route_table", "") or "",
-                    "external_ids": row.get("external_ids", {}) or {}})
-    return out
-
-
-def _route_object(route: dict[str, Any], router: Router) -> str:
-    src = "src " if route["policy"] == "src-ip" else ""
-    table = f" (table {route['route_table']})" if route["route_table"] else ""
-    return f"route {src}{route['ip_prefix']} via {route['nexthop']} on {router.name}{table}"
+def _route_object(route: StaticRoute, router: Router) -> str:
+    src = "src " if route.policy == "src-ip" else ""
+    table = f" (table {route.route_table})" if route.route_table else ""
+    return f"route {src}{route.ip_prefix} via {route.nexthop} on {router.name}{table}"
 
 
 def nexthop_self(topo: Topology, ctx: Context) -> list[Finding]:
     """A static route or reroute policy whose nexthop is an address of the same router."""
     out: list[Finding] = []
     for router in topo.iter_routers():
-        routes = _routes(topo, router)
+        routes = topo.static_routes(router)
         for route in routes:
-            port = _owner(router, route["nexthop"])
+            port = _owner(router, route.nexthop)
             if port is None:
                 continue
             out.append(_route_finding(topo, ctx, router, route, port, routes))
@@ -94,23 +80,23 @@ def nexthop_self(topo: Topology, ctx: Context) -> list[Finding]:
     return out
 
 
-def _route_finding(topo: Topology, ctx: Context, router: Router, route: dict[str, Any],
-                   port: RouterPort, routes: list[dict[str, Any]]) -> Finding:
-    nexthop = route["nexthop"]
+def _route_finding(topo: Topology, ctx: Context, router: Router, route: StaticRoute,
+                   port: RouterPort, routes: list[StaticRoute]) -> Finding:
+    nexthop = route.nexthop
     obj = _route_object(route, router)
-    details = {"router": router.name, "route_uuid": route["uuid"],
-               "ip_prefix": route["ip_prefix"], "nexthop": nexthop, "policy": route["policy"],
+    details = {"router": router.name, "route_uuid": route.uuid,
+               "ip_prefix": route.ip_prefix, "nexthop": nexthop, "policy": route.policy,
                "router_port": port.name}
     if _is_vendor_auto_route(route, port):
-        plen = _plen(route["ip_prefix"])
-        family = parse_ip(route["ip_prefix"]).version
+        plen = _plen(route.ip_prefix)
+        family = parse_ip(route.ip_prefix).version
         outranked = [r for r in routes
-                     if r["policy"] == "dst-ip" and r["route_table"] == route["route_table"]
-                     and _plen(r["ip_prefix"]) is not None and plen is not None
-                     and _plen(r["ip_prefix"]) < plen
-                     and parse_ip(r["ip_prefix"]).version == family
-                     and _plen(r["ip_prefix"]) == 0]
-        message = (f"Kube-OVN >= 1.14 automatic src-ip route {route['ip_prefix']} -> {nexthop}: "
+                     if r.policy == "dst-ip" and r.route_table == route.route_table
+                     and _plen(r.ip_prefix) is not None and plen is not None
+                     and _plen(r.ip_prefix) < plen
+                     and parse_ip(r.ip_prefix).version == family
+                     and _plen(r.ip_prefix) == 0]
+        message = (f"Kube-OVN >= 1.14 automatic src-ip route {route.ip_prefix} -> {nexthop}: "
                    f"the nexthop is {router.name}'s own port {port.name}, so the router ARPs "
                    "for itself (known Kube-OVN behaviour, kubeovn/kube-ovn#5490)")
         hint = ("Nothing to fix in NB (Kube-OVN re-creates it); watch for it outranking your "
@@ -118,14 +104,14 @@ def _route_finding(topo: Topology, ctx: Context, router: Router, route: dict[str
         if not outranked:
             return Finding("nexthop-self", WARNING, obj, message, hint, details)
         user = outranked[0]
-        message += (f"; it outranks the user default route {user['ip_prefix']} via "
-                    f"{user['nexthop']} (longer prefix wins before dst-ip beats src-ip), so "
-                    f"traffic from {route['ip_prefix']} leaving the VPC is sent to the router "
-                    f"itself instead of {user['nexthop']}")
+        message += (f"; it outranks the user default route {user.ip_prefix} via "
+                    f"{user.nexthop} (longer prefix wins before dst-ip beats src-ip), so "
+                    f"traffic from {route.ip_prefix} leaving the VPC is sent to the router "
+                    f"itself instead of {user.nexthop}")
         hint = ("Route the subnet's egress explicitly (a src-ip route or a policy for "
-                f"{route['ip_prefix']} via {user['nexthop']}), or upgrade Kube-OVN to a release "
+                f"{route.ip_prefix} via {user.nexthop}), or upgrade Kube-OVN to a release "
                 "that does not add the automatic route for this VPC.")
-        details["outranks"] = user["uuid"]
+        details["outranks"] = user.uuid
         return Finding("nexthop-self", ERROR, obj, message, hint, details)
     message = (f"the nexthop {nexthop} is {router.name}'s own address (router port "
                f"{port.name}): the router ARPs for itself and drops what this route carries "
@@ -141,21 +127,16 @@ def _route_finding(topo: Topology, ctx: Context, router: Router, route: dict[str
 
 
 def _policy_findings(topo: Topology, ctx: Context, router: Router) -> list[Finding]:
-    table = topo.nb.table("Logical_Router_Policy")
     out = []
-    for uuid in router.policy_uuids:
-        row = table.get(uuid)
-        if row is None or row["action"] != "reroute":
+    for row in topo.policies(router):
+        if row.action != "reroute":
             continue
-        hops = list(row.get("nexthops", ()) or ())
-        if not hops and row.get("nexthop"):
-            hops = [row["nexthop"]]
-        for hop in hops:
+        for hop in row.nexthops:
             port = _owner(router, hop)
             if port is None:
                 continue
-            match = row["match"] if len(row["match"]) <= 60 else row["match"][:57] + "..."
-            obj = f"policy {row['priority']} {match!r} on {router.name}"
+            match = row.match if len(row.match) <= 60 else row.match[:57] + "..."
+            obj = f"policy {row.priority} {match!r} on {router.name}"
             message = (f"reroute nexthop {hop} is {router.name}'s own address (router port "
                        f"{port.name}): the router ARPs for itself and drops the rerouted "
                        "traffic")
@@ -164,7 +145,7 @@ def _policy_findings(topo: Topology, ctx: Context, router: Router) -> list[Findi
                 message += f"; switch port {clash} also has {hop} (see lanip-is-gateway)"
             out.append(Finding("nexthop-self", ERROR, obj, message,
                                "Reroute to the real next hop.",
-                               {"router": router.name, "policy_uuid": uuid,
-                                "priority": row["priority"], "nexthop": hop,
+                               {"router": router.name, "policy_uuid": row.uuid,
+                                "priority": row.priority, "nexthop": hop,
                                 "router_port": port.name}))
     return out
