@@ -102,13 +102,3 @@ def port_addresses(addresses: tuple) -> list[str]:
             if parse_ip(token) is not None:
                 out.append(token.split("/")[0])
     return out
-
-
-def port_macs(addresses: tuple) -> list[str]:
-    """MACs from LSP ``addresses`` entries (the first token when it is a MAC)."""
-    out = []
-    for entry in addresses:
-        tokens = str(entry).split()
-        if tokens and valid_mac(tokens[0]):
-            out.append(tokens[0].lower())
-    return out

@@ -82,10 +82,6 @@ def to_json_bytes(data: Any) -> bytes:
     return json.dumps(data, indent=2, sort_keys=True).encode()
 
 
-def to_json(data: Any) -> str:
-    return to_json_bytes(data).decode()
-
-
 def render_json_bytes(report: Report) -> bytes:
     data = {report.key: report.rows}
     data.update(report.extra)

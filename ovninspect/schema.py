@@ -23,7 +23,7 @@ import ovs.db.error
 import ovs.db.schema
 
 ZERO_UUID = "00000000-0000-0000-0000-000000000000"
-_ATOM_DEFAULTS = {"string": "", "integer": 0, "real": 0.0, "boolean": False, "uuid": ZERO_UUID}
+ATOM_DEFAULTS = {"string": "", "integer": 0, "real": 0.0, "boolean": False, "uuid": ZERO_UUID}
 
 SCALAR, OPTIONAL, SET, MAP = "scalar", "optional", "set", "map"
 
@@ -155,13 +155,13 @@ def column_type_from_ovs(otype: Any) -> ColumnType:
     if value is not None:
         kind, default = MAP, {}
         if n_min >= 1:  # C OVSDB default for a non-empty map: one default pair
-            default = {_ATOM_DEFAULTS[key]: _ATOM_DEFAULTS[value]}
+            default = {ATOM_DEFAULTS[key]: ATOM_DEFAULTS[value]}
     elif n_max == 1:
         kind = SCALAR if n_min == 1 else OPTIONAL
-        default = _ATOM_DEFAULTS[key] if n_min == 1 else None
+        default = ATOM_DEFAULTS[key] if n_min == 1 else None
     else:
         kind = SET
-        default = (_ATOM_DEFAULTS[key],) if n_min >= 1 else ()
+        default = (ATOM_DEFAULTS[key],) if n_min >= 1 else ()
     return ColumnType(kind, key, value, n_min, n_max, otype.key.ref_table_name, default)
 
 
@@ -237,5 +237,5 @@ def infer_column_type(values: list[Any]) -> ColumnType:
             key = "real"
     n_max = sys.maxsize if kind in (SET, MAP) else 1
     n_min = 0 if kind in (SET, MAP) else 1
-    default = {} if kind == MAP else () if kind == SET else _ATOM_DEFAULTS[key]
+    default = {} if kind == MAP else () if kind == SET else ATOM_DEFAULTS[key]
     return ColumnType(kind, key, value, n_min, n_max, None, default)

@@ -56,9 +56,6 @@ class Row:
         """Several decoded values at once (None for a column the schema lacks)."""
         return self._table.decoded(self._data, columns)
 
-    def has_column(self, column: str) -> bool:
-        return column in self._table.columns
-
     def to_dict(self) -> dict[str, Any]:
         """Every column of the schema, decoded, plus ``_uuid``."""
         out: dict[str, Any] = {"_uuid": self.uuid}
@@ -162,6 +159,7 @@ class Snapshot:
 
     def __init__(self, schema: Schema, info: SourceInfo) -> None:
         self.schema = schema
+        self.full_schema = schema  # the source's whole schema (a live read may fetch less)
         self.info = info
         self.tables: dict[str, Table] = {
             name: Table(name, ts.columns, info) for name, ts in schema.tables.items()
@@ -201,14 +199,14 @@ class Snapshot:
 
     def reset(self, schema: Schema) -> None:
         """Drop every row and switch to ``schema`` (raft schema change with data)."""
-        self.schema = schema
+        self.schema = self.full_schema = schema
         self.tables = {name: Table(name, ts.columns, self.info)
                        for name, ts in schema.tables.items()}
 
     def convert(self, schema: Schema) -> None:
         """Keep rows under a new schema: drop vanished tables/columns (raft conversion)."""
         old = self.tables
-        self.schema = schema
+        self.schema = self.full_schema = schema
         self.tables = {}
         for name, ts in schema.tables.items():
             table = Table(name, ts.columns, self.info)

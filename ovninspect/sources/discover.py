@@ -7,7 +7,6 @@ gzip wrapping one) and the schema name in its first kilobytes.
 
 from __future__ import annotations
 
-import gzip
 import os
 import re
 import zlib
@@ -59,10 +58,3 @@ def find_databases(folder: Path) -> dict[str, list[Path]]:
         paths.sort(key=lambda p: (p.stat().st_size == 0, -p.stat().st_mtime, str(p)))
     return found
 
-
-def gunzip(data: bytes) -> bytes:
-    """Decompress gzip data; raise ValueError with a short reason when corrupt."""
-    try:
-        return gzip.decompress(data)
-    except (OSError, EOFError, zlib.error) as exc:
-        raise ValueError(str(exc) or exc.__class__.__name__) from None

@@ -16,12 +16,20 @@ import sys
 from pathlib import Path
 from typing import Optional
 
-from ..schema import MAP, OPTIONAL, SCALAR, SET, ColumnType, DatumError, Schema, TableSchema
+from ..schema import (
+    ATOM_DEFAULTS,
+    MAP,
+    OPTIONAL,
+    SCALAR,
+    SET,
+    ColumnType,
+    DatumError,
+    Schema,
+    TableSchema,
+)
 from ..snapshot import NB_NAME, SB_NAME
 
 _ATOMS = {"s": "string", "i": "integer", "b": "boolean", "u": "uuid", "r": "real"}
-_DEFAULTS = {"string": "", "integer": 0, "boolean": False, "real": 0.0,
-             "uuid": "00000000-0000-0000-0000-000000000000"}
 
 KNOWN: dict[str, dict[str, str]] = {
     NB_NAME: {
@@ -82,12 +90,12 @@ def _parse_spec(spec: str) -> ColumnType:
     if spec.startswith("["):
         key = _ATOMS[spec[1]]
         n_min = 1 if spec.endswith("+") else 0
-        default = (_DEFAULTS[key],) if n_min else ()
+        default = (ATOM_DEFAULTS[key],) if n_min else ()
         return ColumnType(SET, key, None, n_min, sys.maxsize, None, default)
     key = _ATOMS[spec[0]]
     if spec.endswith("?"):
         return ColumnType(OPTIONAL, key, None, 0, 1, None, None)
-    return ColumnType(SCALAR, key, None, 1, 1, None, _DEFAULTS[key])
+    return ColumnType(SCALAR, key, None, 1, 1, None, ATOM_DEFAULTS[key])
 
 
 def known_schema(db_name: str) -> Schema:

@@ -226,7 +226,7 @@ def _snapshot_from_select(schema: Schema, fetch: dict[str, list[str]], result: A
     if partial or len(fetch) != len(schema.tables):
         info.notes.append("only the tables and columns this command needs were read")
     snap = Snapshot(view, info)
-    snap.full_schema = schema  # type: ignore[attr-defined]
+    snap.full_schema = schema
     for (tname, _cols), reply in zip(fetch.items(), result):
         if not isinstance(reply, dict) or "rows" not in reply:
             raise InputError(remote, f"select on {tname} failed: {reply}")

@@ -38,7 +38,7 @@ def snapshot_transaction(snap: Snapshot, comment: str) -> dict[str, Any]:
 
 def write_standalone(snap: Snapshot, path: Path, comment: str) -> int:
     """Write ``snap`` to ``path`` atomically; return the number of bytes written."""
-    schema = getattr(snap, "full_schema", snap.schema).raw
+    schema = snap.full_schema.raw
     if not schema:
         raise InputError(snap.info.source, "this source carries no schema, so it cannot be "
                          "saved as a database file")
