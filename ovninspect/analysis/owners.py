@@ -46,11 +46,6 @@ def _is_true(value: Optional[str]) -> bool:
     return (value or "").strip().lower() == "true"
 
 
-def global_ids(topo: Topology) -> dict[str, str]:
-    """NB_Global external_ids (first row)."""
-    return topo.nb_global_ids
-
-
 def is_kube_ovn(topo: Topology, router: Router, nb_ids: dict[str, str]) -> bool:
     return router.external_ids.get("vendor") == "kube-ovn" or (
         "kube-ovn-version" in nb_ids and not _NEUTRON_NAME.match(router.name))
@@ -138,7 +133,7 @@ def router_cms(topo: Topology, router: Router, nb_ids: dict[str, str]) -> str:
 def label(topo: Topology, nat: Nat, nb_ids: Optional[dict[str, str]] = None,
           cms: Optional[str] = None) -> Owner:
     """The owner of one NAT row (unknown when no marker matches)."""
-    nb_ids = global_ids(topo) if nb_ids is None else nb_ids
+    nb_ids = topo.nb_global_ids if nb_ids is None else nb_ids
     router = topo.router_of(nat)
     cms = router_cms(topo, router, nb_ids) if cms is None else cms
     ids = nat.external_ids
@@ -152,7 +147,7 @@ def label(topo: Topology, nat: Nat, nb_ids: Optional[dict[str, str]] = None,
 
 
 def label_all(topo: Topology, nats: list[Nat]) -> dict[str, Owner]:
-    nb_ids = global_ids(topo)
+    nb_ids = topo.nb_global_ids
     per_router: dict[str, str] = {}
     out = {}
     for nat in nats:

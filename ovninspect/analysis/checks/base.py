@@ -15,7 +15,7 @@ from typing import Any, Callable, Optional
 
 from ...addr import in_network, network, parse_ip, port_addresses
 from ...topology import Nat, Router, RouterPort, SwitchPort, Topology
-from ..owners import Owner, global_ids, label_all
+from ..owners import Owner, label_all
 from ..placement import NatVerdict, classify_all
 
 ERROR, WARNING, INFO = "error", "warning", "info"
@@ -107,7 +107,7 @@ class Context:
 
     @cached_property
     def nb_ids(self) -> dict[str, str]:
-        return global_ids(self.topo)
+        return self.topo.nb_global_ids
 
     @cached_property
     def _nat_names(self) -> dict[str, str]:
