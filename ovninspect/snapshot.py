@@ -8,7 +8,7 @@ storing the decoded value in place.  That keeps a 170k-row load close to the cos
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional
 
 from .errors import InputError
 from .schema import ColumnType, Schema
@@ -79,11 +79,34 @@ class Table:
         self.name = name
         self.columns = columns
         self.info = info  # names the source in errors about values decoded later
-        self.rows: dict[str, dict] = {}
+        self._rows: dict[str, dict] = {}
+        self._pending: Optional[Callable[[], dict[str, dict]]] = None
         # set columns whose one-element values may be stored as bare atoms
         self.set_columns = frozenset(n for n, c in columns.items() if c.kind == "set")
         self._indexes: dict[str, dict[Any, Row]] = {}
         self._plans: dict[tuple[str, ...], list] = {}
+
+    @property
+    def rows(self) -> dict[str, dict]:
+        """Row data by UUID (a deferred table is parsed here, on first use)."""
+        if self._pending is not None:
+            self._rows = self._pending()
+            self._pending = None
+        return self._rows
+
+    def defer(self, load: Callable[[], dict[str, dict]]) -> None:
+        """Take this blank table's rows from ``load()`` when they are first read."""
+        assert self.is_blank()
+        self._pending = load
+
+    def is_blank(self) -> bool:
+        """No rows and none deferred."""
+        return not self._rows and self._pending is None
+
+    @property
+    def is_loaded(self) -> bool:
+        """False while the rows are still an unparsed slice of the source."""
+        return self._pending is None
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -212,5 +235,5 @@ class Snapshot:
             table = Table(name, ts.columns, self.info)
             if name in old:
                 for uuid, data in old[name].rows.items():
-                    table.rows[uuid] = {c: v for c, v in data.items() if c in ts.columns}
+                    table._rows[uuid] = {c: v for c, v in data.items() if c in ts.columns}
             self.tables[name] = table

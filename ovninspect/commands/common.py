@@ -162,7 +162,7 @@ def load_topology(inputs: Inputs) -> Topology:
     if sb is not None:
         require(sb, {"Chassis": ["name"], "Port_Binding": ["logical_port", "chassis"]})
     progress = Progress(f"NB {inputs.db}", _size_label(inputs.db or "") is not None)
-    progress.stage(f"building topology of {sum(nb.row_counts().values())} rows")
+    progress.stage("building the topology")
     try:
         return Topology(nb, sb, inputs.ovn_version)
     except ValueError as exc:
@@ -179,7 +179,8 @@ def emit(report: Report, fmt: str, wide: bool = False) -> None:
     """Print the report; in table mode notes go to stderr after it."""
     if fmt == "json":  # straight to the byte stream: no extra copies of a large document
         sys.stdout.flush()
-        sys.stdout.buffer.write(render_json_bytes(report) + b"\n")
+        sys.stdout.buffer.write(render_json_bytes(report))
+        sys.stdout.buffer.write(b"\n")
         sys.stdout.flush()
         return
     typer.echo(render(report, fmt, wide=wide, color=use_color() and fmt == "table"))

@@ -8,20 +8,18 @@ live ``unix:``/``tcp:``/``ssl:`` remote.  Files are opened read-only and never c
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import gzip
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Iterable, Iterator, Optional
+from typing import BinaryIO, Iterable, Optional
 
 from ..errors import InputError
 from ..snapshot import NB_NAME, SB_NAME, Snapshot
 from .discover import find_databases
 from .exports import read_export
 from .ovsdb_file import read_ovsdb_file
-from .records import magic_of
+from .records import gc_paused, magic_of
 
 ROLES = {"nb": NB_NAME, "sb": SB_NAME}
 REMOTE_PREFIXES = ("unix:", "tcp:", "ssl:")
@@ -86,19 +84,6 @@ def read_file(path: Path, source: str, expect: Optional[str] = None,
             if isinstance(exc, OSError) and exc.errno is not None:
                 raise InputError(source, f"cannot read: {exc.strerror or exc}") from None
             raise InputError(source, f"gzip data is corrupt ({exc or 'truncated'})") from None
-
-
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector: parsed JSON is a large acyclic tree, and
-    collections while it grows only cost time (3x on a 43 MB NB, lab-notes §6)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _read_stream(raw: BinaryIO, source: str, expect: Optional[str],

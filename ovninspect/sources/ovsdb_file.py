@@ -13,14 +13,16 @@ truncates the log there.  Every entry is applied; those past the last recorded
 
 from __future__ import annotations
 
-from typing import Any, BinaryIO, Optional, Union
+from typing import Any, BinaryIO, Callable, Optional, Union
 
 from ..errors import InputError
 from ..schema import ColumnType, DatumError, Schema
-from ..snapshot import Snapshot, SourceInfo
-from .records import Record, RecordError, iter_records, magic_of
+from ..snapshot import Snapshot, SourceInfo, Table
+from .records import Record, RecordError, gc_paused, iter_records, loads, magic_of
+from .txn_split import split_tables
 
 _SPECIAL = ("_date", "_comment", "_is_diff")
+LAZY_MIN_BYTES = 1 << 20  # records this large are cut into tables parsed on first use
 
 
 class TxnError(Exception):
@@ -46,6 +48,43 @@ def _apply_diff(ctype: ColumnType, current: Any, raw_diff: Any) -> Any:
     return tuple(toggled)
 
 
+def _txn_table(snap: Snapshot, tname: str, rows: Any) -> Table:
+    table = snap.tables.get(tname)
+    if table is None:
+        raise TxnError(f"table {tname!r} is not in schema {snap.name} {snap.version}")
+    if not isinstance(rows, dict):
+        raise TxnError(f"table {tname}: rows are not a JSON object")
+    return table
+
+
+def _apply_rows(table: Table, trows: dict[str, dict], rows: dict, is_diff: bool) -> None:
+    """Apply one table's part of a transaction to ``trows`` (rules 27-28)."""
+    tname = table.name
+    columns = table.columns
+    col_keys = columns.keys()
+    for uuid, row in rows.items():
+        if row is None:
+            if trows.pop(uuid, None) is None:
+                raise TxnError(f"deletes {tname} row {uuid}, which does not exist")
+            continue
+        if row.__class__ is not dict:
+            raise TxnError(f"{tname} row {uuid} is not a JSON object")
+        if not row.keys() <= col_keys:
+            unknown = sorted(set(row) - set(col_keys))
+            raise TxnError(f"{tname} row {uuid} has unknown column(s) {', '.join(unknown)}")
+        current = trows.get(uuid)
+        if current is None:
+            trows[uuid] = row
+            continue
+        for col, raw in row.items():
+            ctype = columns[col]
+            if is_diff and ctype.composite and col in current:
+                value = ctype.materialize(current[col])
+                if value != ctype.default:
+                    raw = _apply_diff(ctype, value, raw)
+            current[col] = raw
+
+
 def apply_txn(snap: Snapshot, txn: Any) -> None:
     """Apply one standalone-format transaction to ``snap`` (raise TxnError if invalid)."""
     if not isinstance(txn, dict):
@@ -54,35 +93,66 @@ def apply_txn(snap: Snapshot, txn: Any) -> None:
     for tname, rows in txn.items():
         if tname in _SPECIAL:
             continue
-        table = snap.tables.get(tname)
-        if table is None:
-            raise TxnError(f"table {tname!r} is not in schema {snap.name} {snap.version}")
-        if not isinstance(rows, dict):
-            raise TxnError(f"table {tname}: rows are not a JSON object")
-        trows = table.rows
-        columns = table.columns
-        col_keys = columns.keys()
-        for uuid, row in rows.items():
-            if row is None:
-                if trows.pop(uuid, None) is None:
-                    raise TxnError(f"deletes {tname} row {uuid}, which does not exist")
-                continue
-            if row.__class__ is not dict:
-                raise TxnError(f"{tname} row {uuid} is not a JSON object")
-            if not row.keys() <= col_keys:
-                unknown = sorted(set(row) - set(col_keys))
-                raise TxnError(f"{tname} row {uuid} has unknown column(s) {', '.join(unknown)}")
-            current = trows.get(uuid)
-            if current is None:
-                trows[uuid] = row
-                continue
-            for col, raw in row.items():
-                ctype = columns[col]
-                if is_diff and ctype.composite and col in current:
-                    value = ctype.materialize(current[col])
-                    if value != ctype.default:
-                        raw = _apply_diff(ctype, value, raw)
-                current[col] = raw
+        table = _txn_table(snap, tname, rows)
+        _apply_rows(table, table.rows, rows, is_diff)
+
+
+def _apply_error(rec: Record, exc: Exception) -> RecordError:
+    return rec.error(f"transaction cannot be applied: {exc}")
+
+
+_APPLY_ERRORS = (TxnError, DatumError, TypeError, ValueError, AttributeError)
+
+
+def _deferred_rows(rec: Record, table: Table, raw: bytes) -> Callable[[], dict[str, dict]]:
+    """The loader of a table slice that only inserts into an empty table."""
+    def load() -> dict[str, dict]:
+        with gc_paused():
+            rows = rec.parse(raw)
+            trows: dict[str, dict] = {}
+            try:
+                if not isinstance(rows, dict):
+                    raise TxnError(f"table {table.name}: rows are not a JSON object")
+                _apply_rows(table, trows, rows, False)
+            except _APPLY_ERRORS as exc:
+                raise _apply_error(rec, exc) from None
+        return trows
+    return load
+
+
+def apply_record(snap: Snapshot, rec: Record, lazy: bool = True) -> dict[str, Any]:
+    """Apply one transaction record; returns its special keys (``_comment``, ...).
+
+    A large record is cut into table slices (txn_split): a table that is still empty
+    takes its slice unparsed and parses it when first read; the others are applied now.
+    Not ``lazy`` (--allow-truncated: a bad record must end the replay at once), every
+    table is parsed here.
+    """
+    split = None
+    if rec.raw is not None and len(rec.raw) >= LAZY_MIN_BYTES:
+        split = split_tables(rec.raw, snap.tables, loads)
+    if split is None:
+        txn = rec.body
+        try:
+            apply_txn(snap, txn)
+        except _APPLY_ERRORS as exc:
+            raise _apply_error(rec, exc) from None
+        return {k: v for k, v in txn.items() if k in _SPECIAL}
+    specials, slices = split
+    rec.raw = None  # type: ignore[assignment]  # the slices are copies
+    is_diff = specials.get("_is_diff") is True
+    for tname, raw in slices:
+        table = snap.tables[tname]
+        if lazy and table.is_blank():
+            table.defer(_deferred_rows(rec, table, raw))
+            continue
+        rows = rec.parse(raw)
+        try:
+            _txn_table(snap, tname, rows)
+            _apply_rows(table, table.rows, rows, is_diff)
+        except _APPLY_ERRORS as exc:
+            raise _apply_error(rec, exc) from None
+    return specials
 
 
 def _schema_from(body: Any, source: str, rec: Record) -> Schema:
@@ -92,12 +162,11 @@ def _schema_from(body: Any, source: str, rec: Record) -> Schema:
         raise RecordError(source, rec.index, rec.offset, str(exc)) from None
 
 
-def _txn_or_error(snap: Snapshot, txn: Any, source: str, rec: Record) -> None:
+def _txn_or_error(snap: Snapshot, txn: Any, rec: Record) -> None:
     try:
         apply_txn(snap, txn)
-    except (TxnError, DatumError, TypeError, ValueError, AttributeError) as exc:
-        raise RecordError(source, rec.index, rec.offset,
-                          f"transaction cannot be applied: {exc}") from None
+    except _APPLY_ERRORS as exc:
+        raise _apply_error(rec, exc) from None
 
 
 def _collect(data: Union[bytes, BinaryIO], source: str, allow_truncated: bool,
@@ -106,6 +175,7 @@ def _collect(data: Union[bytes, BinaryIO], source: str, allow_truncated: bool,
     records: list[Record] = []
     try:
         for rec in iter_records(data, source):
+            rec.body  # noqa: B018  (parse now: an invalid record ends the valid prefix)
             records.append(rec)
     except RecordError as exc:
         if not allow_truncated or not records:
@@ -141,13 +211,9 @@ def read_standalone(data: Union[bytes, BinaryIO], source: str,
                 schema = _schema_from(rec.body, source, rec)
                 snap = Snapshot(schema, SourceInfo(source, "", warnings=warnings))
                 continue
-            if rec.index == 1 and isinstance(rec.body, dict):
-                first_comment = str(rec.body.get("_comment", ""))
-            try:
-                apply_txn(snap, rec.body)
-            except (TxnError, DatumError, TypeError, ValueError, AttributeError) as exc:
-                raise RecordError(source, rec.index, rec.offset,
-                                  f"transaction cannot be applied: {exc}") from None
+            specials = apply_record(snap, rec, lazy=not allow_truncated)
+            if rec.index == 1:
+                first_comment = str(specials.get("_comment", ""))
             snap.info.transactions += 1
     except RecordError as exc:
         if not allow_truncated or snap is None:
@@ -185,7 +251,7 @@ def read_clustered(data: Union[bytes, BinaryIO], source: str,
     info = SourceInfo(source, "clustered", records=len(records), warnings=warnings)
     snap = Snapshot(schema, info)
     if prev[1]:
-        _txn_or_error(snap, prev[1], source, header_rec)
+        _txn_or_error(snap, prev[1], header_rec)
 
     log: list[tuple[Record, Optional[list]]] = []
     commit_index = prev_index
@@ -227,7 +293,7 @@ def read_clustered(data: Union[bytes, BinaryIO], source: str,
             else:
                 snap.convert(schema)
         if txn is not None:
-            _txn_or_error(snap, txn, source, rec)
+            _txn_or_error(snap, txn, rec)
         applied += 1
         if prev_index + 1 + pos > commit_index:
             beyond += 1
