@@ -9,6 +9,8 @@ from typing import NamedTuple, Optional
 
 import netaddr
 
+_pton = socket.inet_pton
+_AF_INET = socket.AF_INET
 _MAC = re.compile(r"[0-9A-Fa-f]{1,2}(?::[0-9A-Fa-f]{1,2}){5}\Z")
 
 
@@ -27,6 +29,12 @@ class IpPrefix(NamedTuple):
 
 def parse_ip(text: object) -> Optional[IpPrefix]:
     """Parse ``IP`` or ``IP/N`` (IPv4 or IPv6); None when it is not exactly one of them."""
+    if text.__class__ is str:
+        try:  # the common case first: one IPv4 address (inet_pton allows no spaces)
+            _pton(_AF_INET, text)
+            return IpPrefix(text, 4, text, None)
+        except OSError:
+            pass
     if not isinstance(text, str) or not text or text != text.strip():
         return None
     addr, sep, plen_text = text.partition("/")
@@ -61,7 +69,8 @@ def network(text: str) -> Optional[netaddr.IPNetwork]:
 
 
 @lru_cache(maxsize=65536)
-def _bounds(net_text: str) -> Optional[tuple[int, int, int]]:
+def bounds(net_text: str) -> Optional[tuple[int, int, int]]:
+    """(version, first, last) of a network such as ``10.9.101.1/24``; None if unparsable."""
     net = network(net_text)
     return None if net is None else (net.version, net.first, net.last)
 
@@ -78,11 +87,11 @@ def ip_int(text: str) -> Optional[tuple[int, int]]:
 
 def in_network(ip: str, net_text: str) -> bool:
     """True when address ``ip`` (optionally ``ip/N``) lies inside network ``net_text``."""
-    bounds = _bounds(net_text)
+    net = bounds(net_text)
     value = ip_int(ip.split("/")[0]) if isinstance(ip, str) else None
-    if bounds is None or value is None or bounds[0] != value[0]:
+    if net is None or value is None or net[0] != value[0]:
         return False
-    return bounds[1] <= value[1] <= bounds[2]
+    return net[1] <= value[1] <= net[2]
 
 
 def same_address(a: str, b: str) -> bool:

@@ -78,16 +78,29 @@ def _decode_optional(raw: Any) -> Any:
     return _atom(raw)
 
 
+_BARE_ATOMS = frozenset({str, int, float, bool})
+
+
 def _decode_set(raw: Any) -> tuple:
     if raw.__class__ is list and raw and raw[0] == "set":
-        return tuple([_atom(a) for a in _set_items(raw)])
+        items = _set_items(raw)
+        if set(map(type, items)) <= _BARE_ATOMS:  # no ["uuid", u] to unwrap (C-speed check)
+            return tuple(items)
+        return tuple([_atom(a) for a in items])
     return (_atom(raw),)
 
 
 def _decode_map(raw: Any) -> dict:
     if raw.__class__ is list and len(raw) == 2 and raw[0] == "map":
+        pairs = raw[1]
+        try:  # the common string -> string map, built and checked at C speed
+            out = dict(pairs)
+            if set(map(type, out)) <= _BARE_ATOMS and set(map(type, out.values())) <= _BARE_ATOMS:
+                return out
+        except (TypeError, ValueError):
+            pass
         try:
-            return {_atom(k): _atom(v) for k, v in raw[1]}
+            return {_atom(k): _atom(v) for k, v in pairs}
         except DatumError:
             raise
         except (TypeError, ValueError):     # pairs that are not [key, value]

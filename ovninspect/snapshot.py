@@ -36,25 +36,7 @@ class Row:
 
     def get(self, column: str, default: Any = None) -> Any:
         """The decoded value, or ``default`` when the table has no such column."""
-        value = self._data.get(column, _MISSING)
-        if value is _MISSING:
-            ctype = self._table.columns.get(column)
-            if ctype is None:
-                return default
-            value = ctype.default
-            return dict(value) if value.__class__ is dict else value
-        cls = value.__class__
-        if cls is list or (cls is not tuple and column in self._table.set_columns):
-            try:
-                value = self._table.columns[column].materialize(value)
-            except (TypeError, ValueError, LookupError) as exc:  # DatumError is a ValueError
-                raise self._table.bad_value(self.uuid, column, exc) from None
-            self._data[column] = value
-        return value
-
-    def values(self, columns: tuple[str, ...]) -> list[Any]:
-        """Several decoded values at once (None for a column the schema lacks)."""
-        return self._table.decoded(self._data, columns)
+        return self._table.value(self.uuid, self._data, column, default)
 
     def to_dict(self) -> dict[str, Any]:
         """Every column of the schema, decoded, plus ``_uuid``."""
@@ -84,7 +66,8 @@ class Table:
         # set columns whose one-element values may be stored as bare atoms
         self.set_columns = frozenset(n for n, c in columns.items() if c.kind == "set")
         self._indexes: dict[str, dict[Any, Row]] = {}
-        self._plans: dict[tuple[str, ...], list] = {}
+        self._decoded: set[str] = set()  # columns decoded_rows() has done for every row
+        self._defaults: Optional[dict[str, Any]] = None
 
     @property
     def rows(self) -> dict[str, dict]:
@@ -124,27 +107,52 @@ class Table:
     def __contains__(self, uuid: object) -> bool:
         return uuid in self.rows
 
-    def decoded(self, data: dict, columns: tuple[str, ...]) -> list[Any]:
-        """Decoded values of ``columns`` from one row's data, in one tight loop (a bulk
-        form of ``Row.get`` for hot paths; None for a column the schema lacks)."""
-        plan = self._plans.get(columns)
-        if plan is None:
-            plan = self._plans[columns] = [
-                (c, self.columns.get(c), c in self.set_columns) for c in columns]
-        out = []
-        for column, ctype, is_set in plan:
-            value = data.get(column, _MISSING)
-            if value is _MISSING:
-                if ctype is None:
-                    value = None
-                else:
-                    value = ctype.default
-                    if value.__class__ is dict:
-                        value = dict(value)
-            elif value.__class__ is list or (is_set and value.__class__ is not tuple):
-                value = data[column] = ctype.materialize(value)  # type: ignore[union-attr]
-            out.append(value)
-        return out
+    def value(self, uuid: str, data: dict, column: str, default: Any = None) -> Any:
+        """One decoded value of the row ``uuid`` whose data is ``data`` (decoded in place
+        on first read); ``default`` when the table has no such column."""
+        value = data.get(column, _MISSING)
+        if value is _MISSING:
+            ctype = self.columns.get(column)
+            if ctype is None:
+                return default
+            value = ctype.default
+            return dict(value) if value.__class__ is dict else value
+        cls = value.__class__
+        if cls is list or (cls is not tuple and column in self.set_columns):
+            try:
+                value = self.columns[column].materialize(value)
+            except (TypeError, ValueError, LookupError) as exc:  # DatumError is a ValueError
+                raise self.bad_value(uuid, column, exc) from None
+            data[column] = value
+        return value
+
+    def decoded_rows(self, columns: tuple[str, ...]) -> dict[str, dict]:
+        """Row data by UUID with ``columns`` decoded in place, in one pass over the table
+        (for hot paths that then read ``data.get(column, default)``; see ``defaults``)."""
+        rows = self.rows
+        todo = [c for c in columns if c in self.columns and c not in self._decoded]
+        if not todo:
+            return rows
+        set_columns = self.set_columns
+        wanted = frozenset(todo)
+        ctypes = self.columns
+        for uuid, data in rows.items():
+            for column, value in data.items():
+                if (value.__class__ is list or (column in set_columns and value.__class__
+                                                 is not tuple)) and column in wanted:
+                    try:
+                        data[column] = ctypes[column].materialize(value)
+                    except (TypeError, ValueError, LookupError) as exc:
+                        raise self.bad_value(uuid, column, exc) from None
+        self._decoded.update(todo)
+        return rows
+
+    @property
+    def defaults(self) -> dict[str, Any]:
+        """Each column's value when a row omits it (maps: a shared dict, do not modify)."""
+        if self._defaults is None:
+            self._defaults = {name: c.default for name, c in self.columns.items()}
+        return self._defaults
 
     def get(self, uuid: Optional[str]) -> Optional[Row]:
         """The row with this UUID, or None (also for a None/empty reference)."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from ..addr import in_network, parse_ip, valid_mac
+from ..addr import bounds, ip_int, parse_ip, valid_mac
 from ..topology import Nat, Router, RouterPort, Topology, first_value, predicted_active
 
 DISTRIBUTED, CENTRALIZED, INACTIVE = "distributed", "centralized", "inactive"
@@ -59,14 +59,6 @@ class NatVerdict:
         return out
 
 
-@dataclass
-class _RouterFacts:
-    """Per-router facts computed once for all its NATs."""
-
-    router: Router
-    centralize_all: dict[str, str]  # DGP uuid -> reason, where rule 13 applies
-
-
 def _rule13(topo: Topology, router: Router) -> dict[str, str]:
     """DGPs whose peer switch gets its own chassisredirect port (rule 13)."""
     v = topo.version
@@ -90,12 +82,41 @@ def _rule13(topo: Topology, router: Router) -> dict[str, str]:
     return {dgp.uuid: why}
 
 
-def _facts(topo: Topology, cache: dict[str, _RouterFacts], router: Router) -> _RouterFacts:
-    facts = cache.get(router.uuid)
-    if facts is None:
-        facts = _RouterFacts(router, _rule13(topo, router))
-        cache[router.uuid] = facts
-    return facts
+class _RouterFacts:
+    """What holds for every NAT of one router, worked out once (a router may have
+    thousands of NATs): router-wide verdicts, rule 13, DGP subnets, pinned ports."""
+
+    __slots__ = ("router", "inactive", "centralize_all", "dgp_bounds", "pinned")
+
+    def __init__(self, topo: Topology, router: Router) -> None:
+        self.router = router
+        self.inactive = _router_inactive(topo, router)
+        self.centralize_all = _rule13(topo, router)
+        # each DGP with the (version, first, last) of its networks, for rules 10-11
+        self.dgp_bounds = [(dgp, [b for b in map(bounds, dgp.networks) if b is not None])
+                           for dgp in router.dgps]
+        # internal ports with reside-on-redirect-chassis (§1.7)
+        self.pinned = [p for p in router.ports if not p.is_dgp and p.options.get(
+            "reside-on-redirect-chassis", "").lower() == "true"]
+
+
+def _router_inactive(topo: Topology, router: Router
+                     ) -> Optional[tuple[str, str, tuple[int, ...]]]:
+    """(cause, reason, rules) when no NAT of the router is applied (rules 4-5)."""
+    v = topo.version
+    if router.disabled:
+        return ("router-disabled", f"router {router.name} has enabled=false: it drops all "
+                "traffic, NAT included", (4,))
+    if not router.is_gateway_router and not router.dgps:
+        extra = "; ".join(f"{p.name}: {p.not_dgp_reason}" for p in router.ports
+                          if p.not_dgp_reason)
+        return ("not-applied", f"router {router.name} is neither a gateway router nor has a "
+                "distributed gateway port: northd builds no NAT flows"
+                + (f" ({extra})" if extra else ""), (4,))
+    if len(router.dgps) > 1 and v.between((21, 9, 0), (22, 3)):
+        return ("not-applied", f"router {router.name} has {len(router.dgps)} DGPs: OVN "
+                f"{v.release[0]}.{v.release[1]:02d} applies no NAT on such routers", (5,))
+    return None
 
 
 def _inactive(nat: Nat, cause: str, reason: str, rules: tuple[int, ...],
@@ -103,39 +124,50 @@ def _inactive(nat: Nat, cause: str, reason: str, rules: tuple[int, ...],
     return NatVerdict(nat, INACTIVE, reason, rules, cause=cause, flags=flags or [])
 
 
-def _validity(topo: Topology, router: Router, nat: Nat) -> Optional[NatVerdict]:
-    """Rules 6-9: reasons northd rejects the row itself (§1.3 order)."""
+def _validity(topo: Topology, router: Router, nat: Nat
+              ) -> tuple[Optional[NatVerdict], Optional[tuple[int, int]]]:
+    """Rules 6-9: reasons northd rejects the row itself (§1.3 order); else the external
+    IP as (version, integer value) for the DGP choice."""
     v = topo.version
     ext = parse_ip(nat.external_ip)
     if ext is None or not ext.is_host:  # "/32" passes, "/24" does not (checked on 23.03)
         return _inactive(nat, "invalid", f"external_ip {nat.external_ip!r} is not one IPv4 or "
-                         "IPv6 address: northd drops this NAT", (6,))
+                         "IPv6 address: northd drops this NAT", (6,)), None
     if nat.external_mac is not None and not valid_mac(nat.external_mac):
         mac_checked = v.at_least(25, 3) or (
             nat.type == "dnat_and_snat" and nat.logical_port is not None and bool(router.dgps))
         if mac_checked:
             return _inactive(nat, "invalid", f"external_mac {nat.external_mac!r} is not a MAC: "
-                             "northd drops this NAT", (9,))
+                             "northd drops this NAT", (9,)), None
     if v.at_least(20, 9) and nat.allowed_ext_ips and nat.exempted_ext_ips:
         return _inactive(nat, "invalid", "both allowed_ext_ips and exempted_ext_ips are set: "
-                         "northd drops this NAT", (7,))
+                         "northd drops this NAT", (7,)), None
     logical = parse_ip(nat.logical_ip)
     if logical is None:
         return _inactive(nat, "invalid", f"logical_ip {nat.logical_ip!r} is not an IP address "
-                         "or network: northd drops this NAT", (8,))
+                         "or network: northd drops this NAT", (8,)), None
     if logical.version != ext.version:
         return _inactive(nat, "invalid", f"logical_ip {nat.logical_ip} is IPv{logical.version} "
                          f"but external_ip {nat.external_ip} is IPv{ext.version}: northd drops "
-                         "this NAT", (8,))
+                         "this NAT", (8,)), None
     if nat.type != "snat" and not logical.is_host:
         return _inactive(nat, "invalid", f"logical_ip {nat.logical_ip} is a network; a "
-                         f"{nat.type} needs a single address: northd drops this NAT", (8,))
-    return None
+                         f"{nat.type} needs a single address: northd drops this NAT", (8,)), None
+    return None, ip_int(ext.address)
 
 
-def _choose_dgp(topo: Topology, router: Router, nat: Nat
+def _inside(value: Optional[tuple[int, int]], nets: list[tuple[int, int, int]]) -> bool:
+    if value is None:
+        return False
+    version, number = value
+    return any(v == version and first <= number <= last for v, first, last in nets)
+
+
+def _choose_dgp(topo: Topology, facts: _RouterFacts, nat: Nat,
+                ext: Optional[tuple[int, int]]
                 ) -> tuple[Optional[RouterPort], Optional[NatVerdict], list[str]]:
     """Rules 10-11: the NAT's DGP, or an invalid verdict."""
+    router = facts.router
     flags: list[str] = []
     if nat.gateway_port_uuid:
         port = topo.router_ports.get(nat.gateway_port_uuid)
@@ -148,13 +180,12 @@ def _choose_dgp(topo: Topology, router: Router, nat: Nat
             return None, _inactive(nat, "invalid", f"gateway_port {port.name} is not a "
                                    "distributed gateway port: northd drops this NAT", (10,)), flags
         return port, None, flags
-    if len(router.dgps) == 1:
-        dgp = router.dgps[0]
-        if not any(in_network(nat.external_ip, n) for n in dgp.networks):
+    if len(facts.dgp_bounds) == 1:
+        dgp, nets = facts.dgp_bounds[0]
+        if not _inside(ext, nets):
             flags.append("off-link")
         return dgp, None, flags
-    matching = [d for d in router.dgps
-                if any(in_network(nat.external_ip, n) for n in d.networks)]
+    matching = [dgp for dgp, nets in facts.dgp_bounds if _inside(ext, nets)]
     if not matching:
         names = ", ".join(d.name for d in router.dgps)
         return None, _inactive(nat, "invalid", f"router has {len(router.dgps)} DGPs ({names}), "
@@ -167,8 +198,7 @@ def _choose_dgp(topo: Topology, router: Router, nat: Nat
 
 def _where_centralized(topo: Topology, dgp: RouterPort, cache: dict
                        ) -> tuple[Optional[str], Optional[str]]:
-    key = ("where", dgp.uuid)
-    found = cache.get(key)
+    found = cache.get(dgp.uuid)
     if found is None:
         observed, source = topo.observed_active(dgp)
         if observed:
@@ -177,7 +207,7 @@ def _where_centralized(topo: Topology, dgp: RouterPort, cache: dict
             registered = set(topo.chassis) if topo.has_sb else None
             member = predicted_active(dgp, frozenset(), registered)
             found = (member.chassis, "predicted") if member else (None, None)
-        cache[key] = found
+        cache[dgp.uuid] = found
     return found
 
 
@@ -195,31 +225,18 @@ def _where_distributed(topo: Topology, nat: Nat, verdict: NatVerdict) -> None:
     requested = first_value(topo.lsp_option(port_name, "requested-chassis"))
     if requested:
         verdict.chassis, verdict.chassis_source = requested, "requested-chassis"
-        verdict.notes.append("chassis inferred from the port's options:requested-chassis "
-                             "(no SB given)")
+        verdict.notes.append(_REQUESTED_NOTE)
 
 
-def classify(topo: Topology, nat: Nat, cache: Optional[dict] = None) -> NatVerdict:
-    """The placement of one NAT (rules 1-16, 23-25)."""
-    cache = {} if cache is None else cache
-    router = topo.router_of(nat)
-    facts = _facts(topo, cache, router)
-    v = topo.version
+_REQUESTED_NOTE = "chassis inferred from the port's options:requested-chassis (no SB given)"
 
-    if router.disabled:
-        return _inactive(nat, "router-disabled", f"router {router.name} has enabled=false: it "
-                         "drops all traffic, NAT included", (4,))
-    if not router.is_gateway_router and not router.dgps:
-        extra = "; ".join(f"{p.name}: {p.not_dgp_reason}" for p in router.ports
-                          if p.not_dgp_reason)
-        return _inactive(nat, "not-applied", f"router {router.name} is neither a gateway router "
-                         "nor has a distributed gateway port: northd builds no NAT flows"
-                         + (f" ({extra})" if extra else ""), (4,))
-    if len(router.dgps) > 1 and v.between((21, 9, 0), (22, 3)):
-        return _inactive(nat, "not-applied", f"router {router.name} has {len(router.dgps)} DGPs: "
-                         f"OVN {v.release[0]}.{v.release[1]:02d} applies no NAT on such routers",
-                         (5,))
-    invalid = _validity(topo, router, nat)
+
+def classify(topo: Topology, facts: _RouterFacts, nat: Nat, where: dict) -> NatVerdict:
+    """The placement of one NAT of ``facts.router`` (rules 1-16, 23-25)."""
+    router = facts.router
+    if facts.inactive is not None:
+        return _inactive(nat, *facts.inactive)
+    invalid, ext = _validity(topo, router, nat)
     if invalid is not None:
         return invalid
 
@@ -228,12 +245,11 @@ def classify(topo: Topology, nat: Nat, cache: Optional[dict] = None) -> NatVerdi
             return _inactive(nat, "invalid", f"gateway_port is set but {router.name} is a gateway "
                              "router, which has no DGPs: northd drops this NAT", (10,))
         chassis = router.gr_chassis or None
-        verdict = NatVerdict(nat, CENTRALIZED, f"gateway router: handled on its chassis "
-                             f"{chassis or '(empty options:chassis)'}, with no failover", (2,),
-                             chassis=chassis, chassis_source="gateway-router")
-        return verdict
+        return NatVerdict(nat, CENTRALIZED, f"gateway router: handled on its chassis "
+                          f"{chassis or '(empty options:chassis)'}, with no failover", (2,),
+                          chassis=chassis, chassis_source="gateway-router")
 
-    dgp, invalid, flags = _choose_dgp(topo, router, nat)
+    dgp, invalid, flags = _choose_dgp(topo, facts, nat, ext)
     if invalid is not None:
         return invalid
     assert dgp is not None
@@ -250,22 +266,24 @@ def classify(topo: Topology, nat: Nat, cache: Optional[dict] = None) -> NatVerdi
                                f"{nat.external_ip} is answered from {nat.logical_port}'s chassis "
                                "while DNAT runs only on the gateway: inbound traffic is "
                                "black-holed")
-    verdict.flags[:0] = flags
-    if "ambiguous-gateway-port" in flags:
-        verdict.notes.append(f"{nat.external_ip} is in the subnets of several DGPs; northd's "
-                             "choice depends on its internal order (set gateway_port)")
+    if flags:
+        verdict.flags[:0] = flags
+        if "ambiguous-gateway-port" in flags:
+            verdict.notes.append(f"{nat.external_ip} is in the subnets of several DGPs; "
+                                 "northd's choice depends on its internal order (set "
+                                 "gateway_port)")
     if verdict.mode == DISTRIBUTED:
         _where_distributed(topo, nat, verdict)
     else:
-        verdict.chassis, verdict.chassis_source = _where_centralized(topo, dgp, cache)
+        verdict.chassis, verdict.chassis_source = _where_centralized(topo, dgp, where)
     return verdict
 
 
 def _classify_fip(topo: Topology, nat: Nat, dgp: RouterPort, facts: _RouterFacts) -> NatVerdict:
     """dnat_and_snat on a DGP router: rules 12-13."""
-    missing = [c for c, val in (("logical_port", nat.logical_port),
-                                ("external_mac", nat.external_mac)) if val is None]
-    if missing:
+    if nat.logical_port is None or nat.external_mac is None:
+        missing = [c for c, val in (("logical_port", nat.logical_port),
+                                    ("external_mac", nat.external_mac)) if val is None]
         what = " and ".join(missing)
         return NatVerdict(nat, CENTRALIZED, f"{what} {'is' if len(missing) == 1 else 'are'} not "
                           f"set, so the FIP is centralized on DGP {dgp.name}", (12,),
@@ -284,8 +302,8 @@ def _classify_fip(topo: Topology, nat: Nat, dgp: RouterPort, facts: _RouterFacts
         verdict.flags.append("logical-port-missing")
         verdict.notes.append(f"no logical switch port named {nat.logical_port}: nothing answers "
                              "for this FIP")
-    else:
-        pinned = _reside_on_redirect(topo, topo.router_of(nat), nat)
+    elif facts.pinned:
+        pinned = _reside_on_redirect(topo, facts, nat)
         if pinned is not None:
             verdict.flags.append("reside-on-redirect-chassis")
             verdict.notes.append(
@@ -295,17 +313,15 @@ def _classify_fip(topo: Topology, nat: Nat, dgp: RouterPort, facts: _RouterFacts
     return verdict
 
 
-def _reside_on_redirect(topo: Topology, router: Router, nat: Nat) -> Optional[str]:
+def _reside_on_redirect(topo: Topology, facts: _RouterFacts, nat: Nat) -> Optional[str]:
     """The internal router port whose ``reside-on-redirect-chassis`` pins the FIP's switch
     to the gateway (honoured with exactly one DGP and a localnet on that switch, §1.7)."""
-    flagged = [p for p in router.ports if not p.is_dgp
-               and p.options.get("reside-on-redirect-chassis", "").lower() == "true"]
-    if not flagged or len(router.dgps) != 1:
+    if len(facts.router.dgps) != 1:
         return None
     lsp = topo.lsp(nat.logical_port)
     if lsp is None or not topo.localnets(lsp.switch_uuid):
         return None
-    for port in flagged:
+    for port in facts.pinned:
         peer = topo.peer_switch_port(port)
         if peer is not None and peer.switch_uuid == lsp.switch_uuid:
             return port.name
@@ -314,6 +330,10 @@ def _reside_on_redirect(topo: Topology, router: Router, nat: Nat) -> Optional[st
 
 def classify_all(topo: Topology, routers: Optional[list[Router]] = None) -> list[NatVerdict]:
     """Verdicts for every NAT (of ``routers`` when given), in router then NAT order."""
-    cache: dict[str, _RouterFacts] = {}
-    chosen = routers if routers is not None else list(topo.iter_routers())
-    return [classify(topo, nat, cache) for router in chosen for nat in router.nats]
+    where: dict = {}  # DGP uuid -> where its centralized NATs are handled
+    out = []
+    for router in routers if routers is not None else topo.iter_routers():
+        if router.nats:
+            facts = _RouterFacts(topo, router)
+            out.extend([classify(topo, facts, nat, where) for nat in router.nats])
+    return out

@@ -104,19 +104,28 @@ def _apply_error(rec: Record, exc: Exception) -> RecordError:
 _APPLY_ERRORS = (TxnError, DatumError, TypeError, ValueError, AttributeError)
 
 
+def _check_inserts(table: Table, rows: Any) -> None:
+    """What applying ``rows`` to an empty table checks, in bulk: an object of row objects
+    (no deletions: nothing exists to delete) whose columns are all in the schema."""
+    if not isinstance(rows, dict):
+        raise TxnError(f"table {table.name}: rows are not a JSON object")
+    values = rows.values()
+    if None in values or not all(row.__class__ is dict for row in values):
+        _apply_rows(table, {}, rows, False)  # raises the same error a replay would
+    if not set().union(*values) <= table.columns.keys():
+        _apply_rows(table, {}, rows, False)
+
+
 def _deferred_rows(rec: Record, table: Table, raw: bytes) -> Callable[[], dict[str, dict]]:
     """The loader of a table slice that only inserts into an empty table."""
     def load() -> dict[str, dict]:
         with gc_paused():
             rows = rec.parse(raw)
-            trows: dict[str, dict] = {}
             try:
-                if not isinstance(rows, dict):
-                    raise TxnError(f"table {table.name}: rows are not a JSON object")
-                _apply_rows(table, trows, rows, False)
+                _check_inserts(table, rows)
             except _APPLY_ERRORS as exc:
                 raise _apply_error(rec, exc) from None
-        return trows
+        return rows
     return load
 
 
