@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 import socket
 from functools import lru_cache
-from typing import NamedTuple, Optional
+from typing import TYPE_CHECKING, NamedTuple, Optional
 
-import netaddr
+if TYPE_CHECKING:
+    import netaddr
 
 _pton = socket.inet_pton
 _AF_INET = socket.AF_INET
@@ -59,6 +60,8 @@ def valid_mac(text: object) -> bool:
 @lru_cache(maxsize=65536)
 def network(text: str) -> Optional[netaddr.IPNetwork]:
     """An LRP ``networks`` entry (``10.9.101.1/24``) as a network; None when unparsable."""
+    import netaddr  # network math only (a faster start for the common paths)
+
     prefix = parse_ip(text)
     if prefix is None:
         return None

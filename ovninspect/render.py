@@ -8,8 +8,6 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
-from tabulate import tabulate
-
 try:
     import orjson
 except ImportError:  # pragma: no cover - orjson is a dependency, json is the fallback
@@ -89,6 +87,8 @@ def render_json_bytes(report: Report) -> bytes:
 
 
 def render_table(report: Report, wide: bool = False, color: bool = False) -> str:
+    from tabulate import tabulate  # only tables need it (JSON/CSV start faster)
+
     cols = [c for c in report.columns if (wide or not c.wide_only) and not c.csv_only]
     lines = []
     if report.rows:

@@ -15,6 +15,7 @@ map                       ``["map", [[k, v], ...]]``       dict
 
 from __future__ import annotations
 
+import operator
 import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
@@ -79,13 +80,18 @@ def _decode_optional(raw: Any) -> Any:
 
 
 _BARE_ATOMS = frozenset({str, int, float, bool})
+_LIST, _PAIR, _UUID = {list}, {2}, {"uuid"}
+_first, _second = operator.itemgetter(0), operator.itemgetter(1)
 
 
 def _decode_set(raw: Any) -> tuple:
     if raw.__class__ is list and raw and raw[0] == "set":
         items = _set_items(raw)
-        if set(map(type, items)) <= _BARE_ATOMS:  # no ["uuid", u] to unwrap (C-speed check)
+        kinds = set(map(type, items))
+        if kinds <= _BARE_ATOMS:  # no ["uuid", u] to unwrap (checked at C speed)
             return tuple(items)
+        if kinds == _LIST and set(map(len, items)) == _PAIR and set(map(_first, items)) == _UUID:
+            return tuple(map(_second, items))  # all ["uuid", u]
         return tuple([_atom(a) for a in items])
     return (_atom(raw),)
 

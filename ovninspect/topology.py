@@ -9,6 +9,7 @@ lazily: a large NB has 100k of them and most analyses need only a few.
 from __future__ import annotations
 
 import functools
+import operator
 from dataclasses import dataclass, field
 from typing import AbstractSet, Any, Iterable, Iterator, Optional
 
@@ -238,6 +239,9 @@ class Binding:
     chassis: Optional[str]       # chassis name (system-id)
 
 
+_name_of = operator.methodcaller("get", "name", "")
+
+
 def _nat_order(nat: Nat) -> tuple:
     value = ip_int(nat.external_ip) if isinstance(nat.external_ip, str) else None
     return (value or (9, 0), nat.external_ip, nat.type, nat.logical_ip, nat.uuid)
@@ -438,7 +442,7 @@ class Topology:
     def _lsp_uuid(self, name: str) -> Optional[str]:
         if self._lsp_by_name is None:
             rows = self.nb.table("Logical_Switch_Port").rows
-            self._lsp_by_name = {data.get("name", ""): uuid for uuid, data in rows.items()}
+            self._lsp_by_name = dict(zip(map(_name_of, rows.values()), rows))  # C speed
         return self._lsp_by_name.get(name)
 
     def lsp_exists(self, name: Optional[str]) -> bool:
@@ -447,8 +451,11 @@ class Topology:
 
     def lsp_option(self, name: Optional[str], key: str) -> Optional[str]:
         """One ``options`` value of the named switch port (None when absent)."""
-        row = self.nb.table("Logical_Switch_Port").get(self._lsp_uuid(name)) if name else None
-        return row.get("options", {}).get(key) if row is not None else None
+        uuid = self._lsp_uuid(name) if name else None
+        if uuid is None:
+            return None
+        table = self.nb.table("Logical_Switch_Port")
+        return table.value(uuid, table.rows[uuid], "options", {}).get(key)
 
     def lsp(self, name: Optional[str]) -> Optional[SwitchPort]:
         """The logical switch port with this name, or None."""

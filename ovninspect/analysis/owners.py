@@ -9,6 +9,7 @@ OVN's rule (§1.5): that mismatch is reported, not hidden.
 
 from __future__ import annotations
 
+import operator
 import re
 from dataclasses import dataclass, field
 from typing import Any, Optional
@@ -130,6 +131,9 @@ def router_cms(topo: Topology, router: Router, nb_ids: dict[str, str]) -> str:
     return UNKNOWN
 
 
+_neutron_key = operator.methodcaller("startswith", "neutron:")
+
+
 def label(topo: Topology, nat: Nat, nb_ids: Optional[dict[str, str]] = None,
           cms: Optional[str] = None) -> Owner:
     """The owner of one NAT row (unknown when no marker matches)."""
@@ -137,7 +141,7 @@ def label(topo: Topology, nat: Nat, nb_ids: Optional[dict[str, str]] = None,
     router = topo.router_of(nat)
     cms = router_cms(topo, router, nb_ids) if cms is None else cms
     ids = nat.external_ids
-    if cms == NEUTRON or any(k.startswith("neutron:") for k in ids):
+    if cms == NEUTRON or any(map(_neutron_key, ids)):
         return _neutron(topo, router, nat, nb_ids)
     if cms == OVN_K8S or "k8s.ovn.org/owner-type" in ids:
         return _ovn_kubernetes(router, nat)

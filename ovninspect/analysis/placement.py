@@ -42,20 +42,20 @@ class NatVerdict:
     def to_dict(self, topo: Optional[Topology] = None) -> dict[str, Any]:
         """The JSON contract of ``ovninspect nat`` (design.md) plus extra keys."""
         nat = self.nat
+        port = self.gateway_port
         out: dict[str, Any] = {
             "router": nat.router, "uuid": nat.uuid, "type": nat.type,
             "external_ip": nat.external_ip, "logical_ip": nat.logical_ip,
             "logical_port": nat.logical_port, "external_mac": nat.external_mac,
-            "mode": self.mode,
-            "gateway_port": self.gateway_port.name if self.gateway_port else None,
+            "mode": self.mode, "gateway_port": port.name if port is not None else None,
             "chassis": self.chassis, "reason": self.reason,
             "router_uuid": nat.router_uuid, "chassis_source": self.chassis_source,
-            "cause": self.cause, "rules": list(self.rules), "flags": list(self.flags),
+            "cause": self.cause, "rules": self.rules, "flags": self.flags,
         }
-        if topo is not None and topo.has_sb:
+        if topo is not None and topo.sb is not None:
             out["chassis_hostname"] = topo.hostname(self.chassis)
         if self.notes:
-            out["notes"] = list(self.notes)
+            out["notes"] = self.notes
         return out
 
 
@@ -139,7 +139,7 @@ def _validity(topo: Topology, router: Router, nat: Nat
         if mac_checked:
             return _inactive(nat, "invalid", f"external_mac {nat.external_mac!r} is not a MAC: "
                              "northd drops this NAT", (9,)), None
-    if v.at_least(20, 9) and nat.allowed_ext_ips and nat.exempted_ext_ips:
+    if nat.allowed_ext_ips and nat.exempted_ext_ips and v.at_least(20, 9):
         return _inactive(nat, "invalid", "both allowed_ext_ips and exempted_ext_ips are set: "
                          "northd drops this NAT", (7,)), None
     logical = parse_ip(nat.logical_ip)

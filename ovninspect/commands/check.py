@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import textwrap
-from typing import Any, List, Optional
+from typing import TYPE_CHECKING, Any, List, Optional
 
 import typer
 
-from ..analysis.checks import RULES, SEVERITIES, CheckResult, resolve_slugs, run_checks
 from ..errors import UsageError
 from ..render import Column, Report
-from ..topology import Topology
 from . import common
+
+if TYPE_CHECKING:  # the rules are imported when the command runs (a faster start for others)
+    from ..analysis.checks import CheckResult
+    from ..topology import Topology
 
 SEVERITY_COLORS = {"error": "red", "warning": "yellow", "info": "cyan"}
 _WIDTH = 72
@@ -30,6 +32,8 @@ def _message_cell(row: dict[str, Any]) -> str:
 
 
 def check_report(topo: Topology, result: CheckResult) -> Report:
+    from ..analysis.checks import SEVERITIES
+
     rows = [f.to_dict() for f in result.findings]
     counts = result.counts()
     summary = [f"{len(rows)} finding(s): " + ", ".join(f"{counts[s]} {s}" for s in SEVERITIES),
@@ -52,6 +56,8 @@ def check_report(topo: Topology, result: CheckResult) -> Report:
 
 
 def rules_report() -> Report:
+    from ..analysis.checks import RULES
+
     rows = [r.to_dict() for r in RULES]
     columns = [Column("rule", "RULE"),
                Column("severity", "SEVERITY", color=SEVERITY_COLORS.get),
@@ -105,6 +111,8 @@ def check(
 
       ovninspect check --list-rules
     """
+    from ..analysis.checks import SEVERITIES, resolve_slugs, run_checks
+
     common.check_format(fmt)
     if min_severity not in SEVERITIES:
         raise UsageError(f"--min-severity must be one of {', '.join(SEVERITIES)}, "

@@ -39,16 +39,15 @@ def chassis_text(chassis: Optional[str], source: Optional[str],
 
 def nat_rows(topo: Topology, verdicts: list[NatVerdict]) -> list[dict[str, Any]]:
     owners = label_all(topo, [v.nat for v in verdicts])
-    shared: dict[int, dict[str, Any]] = {}  # one dict per Owner object (unknown is shared)
+    shared: dict[int, tuple] = {}  # per Owner object (unknown is one shared object)
     rows = []
     for verdict in verdicts:
         row = verdict.to_dict(topo)
         owner = owners[verdict.nat.uuid]
-        owner_dict = shared.get(id(owner))
-        if owner_dict is None:
-            owner_dict = shared[id(owner)] = owner.to_dict()
-        row["owner"] = owner_dict
-        row["owner_cms"], row["owner_kind"], row["intent"] = owner.cms, owner.kind, owner.intent
+        fields = shared.get(id(owner))
+        if fields is None:
+            fields = shared[id(owner)] = (owner.to_dict(), owner.cms, owner.kind, owner.intent)
+        row["owner"], row["owner_cms"], row["owner_kind"], row["intent"] = fields
         row["intent_mismatch"] = owner.mismatch(verdict.mode)
         rows.append(row)
     return rows

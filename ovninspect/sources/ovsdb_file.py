@@ -57,15 +57,23 @@ def _txn_table(snap: Snapshot, tname: str, rows: Any) -> Table:
     return table
 
 
-def _apply_rows(table: Table, trows: dict[str, dict], rows: dict, is_diff: bool) -> None:
-    """Apply one table's part of a transaction to ``trows`` (rules 27-28)."""
+Undo = list[tuple[dict, str, Optional[dict]]]  # (rows, uuid, data before) to roll back
+
+
+def _apply_rows(table: Table, trows: dict[str, dict], rows: dict, is_diff: bool,
+                undo: Optional[Undo] = None) -> None:
+    """Apply one table's part of a transaction to ``trows`` (rules 27-28), noting in
+    ``undo`` how to take it back."""
     tname = table.name
     columns = table.columns
     col_keys = columns.keys()
     for uuid, row in rows.items():
         if row is None:
-            if trows.pop(uuid, None) is None:
+            old = trows.pop(uuid, None)
+            if old is None:
                 raise TxnError(f"deletes {tname} row {uuid}, which does not exist")
+            if undo is not None:
+                undo.append((trows, uuid, old))
             continue
         if row.__class__ is not dict:
             raise TxnError(f"{tname} row {uuid} is not a JSON object")
@@ -73,6 +81,8 @@ def _apply_rows(table: Table, trows: dict[str, dict], rows: dict, is_diff: bool)
             unknown = sorted(set(row) - set(col_keys))
             raise TxnError(f"{tname} row {uuid} has unknown column(s) {', '.join(unknown)}")
         current = trows.get(uuid)
+        if undo is not None:
+            undo.append((trows, uuid, None if current is None else dict(current)))
         if current is None:
             trows[uuid] = row
             continue
@@ -85,16 +95,27 @@ def _apply_rows(table: Table, trows: dict[str, dict], rows: dict, is_diff: bool)
             current[col] = raw
 
 
-def apply_txn(snap: Snapshot, txn: Any) -> None:
-    """Apply one standalone-format transaction to ``snap`` (raise TxnError if invalid)."""
+def apply_txn(snap: Snapshot, txn: Any, atomic: bool = False) -> None:
+    """Apply one standalone-format transaction to ``snap`` (raise TxnError if invalid).
+    ``atomic``: a transaction that fails leaves ``snap`` as it was (as ovsdb-server does;
+    only a caller that goes on after the error needs it)."""
     if not isinstance(txn, dict):
         raise TxnError("transaction is not a JSON object")
     is_diff = txn.get("_is_diff") is True
-    for tname, rows in txn.items():
-        if tname in _SPECIAL:
-            continue
-        table = _txn_table(snap, tname, rows)
-        _apply_rows(table, table.rows, rows, is_diff)
+    undo: Optional[Undo] = [] if atomic else None
+    try:
+        for tname, rows in txn.items():
+            if tname in _SPECIAL:
+                continue
+            table = _txn_table(snap, tname, rows)
+            _apply_rows(table, table.rows, rows, is_diff, undo)
+    except BaseException:
+        for trows, uuid, before in reversed(undo or ()):
+            if before is None:
+                trows.pop(uuid, None)
+            else:
+                trows[uuid] = before
+        raise
 
 
 def _apply_error(rec: Record, exc: Exception) -> RecordError:
@@ -134,16 +155,16 @@ def apply_record(snap: Snapshot, rec: Record, lazy: bool = True) -> dict[str, An
 
     A large record is cut into table slices (txn_split): a table that is still empty
     takes its slice unparsed and parses it when first read; the others are applied now.
-    Not ``lazy`` (--allow-truncated: a bad record must end the replay at once), every
-    table is parsed here.
+    Not ``lazy`` (--allow-truncated: a bad record must end the replay at once, leaving
+    nothing of itself), the record is parsed and applied whole, atomically.
     """
     split = None
-    if rec.raw is not None and len(rec.raw) >= LAZY_MIN_BYTES:
+    if lazy and rec.raw is not None and len(rec.raw) >= LAZY_MIN_BYTES:
         split = split_tables(rec.raw, snap.tables, loads)
     if split is None:
         txn = rec.body
         try:
-            apply_txn(snap, txn)
+            apply_txn(snap, txn, atomic=not lazy)
         except _APPLY_ERRORS as exc:
             raise _apply_error(rec, exc) from None
         return {k: v for k, v in txn.items() if k in _SPECIAL}
@@ -152,7 +173,7 @@ def apply_record(snap: Snapshot, rec: Record, lazy: bool = True) -> dict[str, An
     is_diff = specials.get("_is_diff") is True
     for tname, raw in slices:
         table = snap.tables[tname]
-        if lazy and table.is_blank():
+        if table.is_blank():
             table.defer(_deferred_rows(rec, table, raw))
             continue
         rows = rec.parse(raw)

@@ -5,20 +5,25 @@ at the table boundaries lets the reader parse a table only when something reads 
 ``nat`` never touches ACLs, port groups or address sets, often most of a real NB) and
 keeps the parser's working memory to one table at a time (design.md, Performance).
 
-Finding a boundary without parsing is safe in valid JSON: a table's value ends with
-``}}`` (last row, then the table) or ``null}`` (last row deleted), and what follows is
-``,"<Table>":`` or ``,"_special":`` or the closing ``}``.  That sequence cannot occur inside
-a string: the quote after the comma would end the string, and a string is never
-followed by a letter.  Rows hold datum JSON (atoms and arrays, never objects), so no
-``}}`` inside a row can end a table early.  Each slice is checked when it is parsed;
-anything not laid out this way returns None and the caller parses the whole record.
+A boundary is a ``}`` then ``,`` then the quoted name of the next top-level key (OVN
+table names are capitalized, the specials start with ``_``); one regular-expression pass
+finds them all.  In valid JSON that sequence cannot lie inside a string (the quote after
+the comma would end the string, and a string is never followed by a letter), nor inside
+a row: rows hold datum JSON (atoms and arrays, no objects), and row keys are lower-case
+UUIDs.  Every boundary must name a table of the schema or a special key, in an order
+that accounts for each one; each slice is checked when it is parsed.  Anything else
+returns None and the caller parses the record whole, which reports what is wrong.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any, Callable, Collection, Optional
 
-_MAX_FALSE_CANDIDATES = 10_000
+SPECIALS = ("_date", "_comment", "_is_diff")
+_BOUNDARY = re.compile(rb'\}\s*,\s*"(?=[A-Z_])')
+_KEY = re.compile(rb'"([A-Za-z_][A-Za-z0-9_]*)"\s*:\s*')
+_SPACE = b" \t\r\n"
 
 
 def _string_end(raw: bytes, start: int) -> int:
@@ -38,58 +43,6 @@ def _string_end(raw: bytes, start: int) -> int:
         pos = quote + 1
 
 
-def _key_at(raw: bytes, pos: int) -> Optional[tuple[str, int]]:
-    """The object key whose opening quote is at ``pos`` and the index of its value, for
-    the plain keys a transaction has (table names and ``_date``-style specials)."""
-    if raw[pos:pos + 1] != b'"':
-        return None
-    end = raw.find(b'"', pos + 1)
-    if end < 0 or raw[end + 1:end + 2] != b":":
-        return None
-    key = raw[pos + 1:end]
-    if b"\\" in key:
-        return None
-    return key.decode("utf-8", "replace"), end + 2
-
-
-class _Marks:
-    """The next ``}}`` and ``null}`` at or after a position, each searched for once per
-    stretch of the record (a plain ``find`` per table would rescan a missing marker to
-    the end of the record every time)."""
-
-    def __init__(self, raw: bytes) -> None:
-        self.raw = raw
-        self.found = {b"}}": -2, b"null}": -2}   # -2: not searched yet, -1: none left
-
-    def next(self, marker: bytes, pos: int) -> int:
-        at = self.found[marker]
-        if at == -2 or (at != -1 and at < pos):
-            at = self.found[marker] = self.raw.find(marker, pos)
-        return at
-
-
-def _table_end(raw: bytes, start: int, tables: Collection[str], marks: _Marks) -> int:
-    """Index just past the table value that opens at ``raw[start]`` (-1 when not found)."""
-    if raw[start + 1:start + 2] == b"}":
-        return start + 2
-    pos = start
-    for _ in range(_MAX_FALSE_CANDIDATES):
-        closing = marks.next(b"}}", pos)
-        deleted = marks.next(b"null}", pos)
-        if closing < 0 and deleted < 0:
-            return -1
-        end = deleted + 5 if deleted >= 0 and (closing < 0 or deleted < closing) else closing + 2
-        after = raw[end:end + 2]
-        if after == b',"':
-            key = _key_at(raw, end + 1)
-            if key is not None and (key[0] in tables or key[0].startswith("_")):
-                return end
-        elif after[:1] == b"}" and not raw[end + 1:].strip():
-            return end
-        pos = end - 1
-    return -1
-
-
 def _scalar_end(raw: bytes, start: int) -> int:
     """Index just past the scalar (string, number, true/false) at ``raw[start]``."""
     if raw[start:start + 1] == b'"':
@@ -98,43 +51,66 @@ def _scalar_end(raw: bytes, start: int) -> int:
     return min(ends) if ends else -1
 
 
+def _skip_space(raw: bytes, pos: int) -> int:
+    while pos < len(raw) and raw[pos] in _SPACE:
+        pos += 1
+    return pos
+
+
 def split_tables(raw: bytes, tables: Collection[str], loads: Callable[[bytes], Any]
                  ) -> Optional[tuple[dict[str, Any], list[tuple[str, bytes]]]]:
-    """``(specials, [(table, slice), ...])`` for a transaction record laid out as
-    ovsdb-server writes it, where each slice is that table's ``{uuid: row}`` JSON and
-    specials holds ``_date``, ``_comment``, ``_is_diff``; None for any other layout or a
-    table the schema lacks (the caller then parses the record whole and reports it)."""
-    if raw[:2] != b'{"':
+    """``(specials, [(table, slice), ...])`` for a transaction record, where each slice is
+    that table's ``{uuid: row}`` JSON and specials holds ``_date``, ``_comment`` and
+    ``_is_diff``; None for any other layout or a key the schema lacks (the caller then
+    parses the record whole and reports it)."""
+    text = raw.rstrip(_SPACE)
+    if text[:1] != b"{" or text[-1:] != b"}":
         return None
+    last = len(text) - 1                       # the record's closing brace
+    boundaries = [m.end() - 1 for m in _BOUNDARY.finditer(text, 0, last)]  # next key quotes
     specials: dict[str, Any] = {}
     slices: list[tuple[str, bytes]] = []
-    seen: set[str] = set()
-    marks = _Marks(raw)
-    pos = 1
+    used = 0
+    pos = _skip_space(text, 1)
     while True:
-        key = _key_at(raw, pos)
-        if key is None or key[0] in seen:
+        key = _KEY.match(text, pos)
+        if key is None:
             return None
-        name, value = key
-        seen.add(name)
-        if name.startswith("_"):
-            end = _scalar_end(raw, value)
+        name = key.group(1).decode()
+        value = key.end()
+        if name in specials or any(name == n for n, _ in slices):
+            return None
+        if name in SPECIALS:
+            end = _scalar_end(text, value)
             if end < 0:
                 return None
             try:
-                specials[name] = loads(raw[value:end])
+                specials[name] = loads(text[value:end])
             except ValueError:
                 return None
-        elif name in tables and raw[value:value + 1] == b"{":
-            end = _table_end(raw, value, tables, marks)
-            if end < 0:
+            after = _skip_space(text, end)
+            if after == last:
+                break
+            if text[after:after + 1] != b",":
                 return None
-            slices.append((name, raw[value:end]))
-        else:
-            return None
-        if raw[end:end + 2] == b',"':
-            pos = end + 1
+            pos = _skip_space(text, after + 1)
             continue
-        if raw[end:end + 1] == b"}" and not raw[end + 1:].strip():
-            return specials, slices
+        if name not in tables or text[value:value + 1] != b"{":
+            return None
+        if used < len(boundaries):
+            quote = boundaries[used]
+            used += 1
+            end = text.rfind(b"}", value, quote) + 1
+            if end <= value:
+                return None
+            slices.append((name, text[value:end]))
+            pos = quote
+            continue
+        end = text.rfind(b"}", value, last) + 1  # the last key: its value closes before ours
+        if end <= value or _skip_space(text, end) != last:
+            return None
+        slices.append((name, text[value:end]))
+        break
+    if used != len(boundaries):
         return None
+    return specials, slices
