@@ -122,6 +122,7 @@ def _apply_error(rec: Record, exc: Exception) -> RecordError:
     return rec.error(f"transaction cannot be applied: {exc}")
 
 
+_DICT_ONLY = {dict}
 _APPLY_ERRORS = (TxnError, DatumError, TypeError, ValueError, AttributeError)
 
 
@@ -131,7 +132,7 @@ def _check_inserts(table: Table, rows: Any) -> None:
     if not isinstance(rows, dict):
         raise TxnError(f"table {table.name}: rows are not a JSON object")
     values = rows.values()
-    if None in values or not all(row.__class__ is dict for row in values):
+    if not set(map(type, values)) <= _DICT_ONLY:  # a deletion, or a row not an object
         _apply_rows(table, {}, rows, False)  # raises the same error a replay would
     if not set().union(*values) <= table.columns.keys():
         _apply_rows(table, {}, rows, False)

@@ -63,10 +63,12 @@ def split_tables(raw: bytes, tables: Collection[str], loads: Callable[[bytes], A
     that table's ``{uuid: row}`` JSON and specials holds ``_date``, ``_comment`` and
     ``_is_diff``; None for any other layout or a key the schema lacks (the caller then
     parses the record whole and reports it)."""
-    text = raw.rstrip(_SPACE)
-    if text[:1] != b"{" or text[-1:] != b"}":
-        return None
+    text = raw
     last = len(text) - 1                       # the record's closing brace
+    while last > 0 and text[last] in _SPACE:
+        last -= 1
+    if text[:1] != b"{" or text[last:last + 1] != b"}":
+        return None
     boundaries = [m.end() - 1 for m in _BOUNDARY.finditer(text, 0, last)]  # next key quotes
     specials: dict[str, Any] = {}
     slices: list[tuple[str, bytes]] = []
