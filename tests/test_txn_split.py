@@ -188,6 +188,13 @@ NOT_PLAIN = {
                                              + b'":{"a":1}},"Nope":{},"ACL":{}}\n',
     "table not in schema after deletion, last": b'{"NAT":{"' + u(1).encode()
                                                 + b'":null},"Nope":{}}\n',
+    "unknown table, then special": b'{"NAT":{"' + u(1).encode() + b'":{"a":1}},"Nope":{"'
+                                   + u(2).encode() + b'":{"b":2}},"_date":1}\n',
+    "unknown table after deletion, then table": b'{"NAT":{"' + u(1).encode()
+                                                + b'":null},"Nope":{"' + u(2).encode()
+                                                + b'":null},"ACL":{}}\n',
+    "unknown table at the end": b'{"ACL":{},"NAT":{"' + u(1).encode() + b'":{"a":1}},"Nope":{"'
+                                + u(2).encode() + b'":{"b":[]}}}\n',
     "duplicate table": b'{"NAT":{"' + u(1).encode() + b'":{"a":1}},"NAT":{}}\n',
     "duplicate special": b'{"_date":1,"NAT":{},"_date":2}\n',
     "list": b'[{"NAT":{}}]\n',
@@ -222,6 +229,12 @@ SPACED = {
     "space after brace": b'{ "NAT":{}}\n',
     "space before table value": b'{"NAT": {"' + u(1).encode() + b'":{"a":1}}}\n',
     "space in special string": b'{"NAT":{},"_comment": "a,b}"}\n',
+    "space after table": b'{"NAT":{"' + u(1).encode() + b'":{"a":1}}, "ACL":{"'
+                         + u(2).encode() + b'":{"b":2}},"_date":1}\n',
+    "space after deletion": b'{"NAT":{"' + u(1).encode() + b'":null },"ACL":{"'
+                            + u(2).encode() + b'":{"b":2}},"_date":1}\n',
+    "newline after table": b'{"NAT":{"' + u(1).encode() + b'":{"a":1}}\n,"ACL":{"'
+                           + u(2).encode() + b'":{"b":2}},"_date":1}\n',
 }
 
 
@@ -254,45 +267,6 @@ def test_broken_json_is_never_cut_into_slices_that_all_parse(raw: bytes) -> None
         except ValueError:
             bad += 1
     assert bad, f"every slice of broken JSON parsed: {got!r}"
-
-
-# Valid JSON that split_tables nevertheless cuts into slices that are not JSON: the lazy
-# reader then reports "record is not valid JSON" for a record the eager reader accepts.
-WHITESPACE_BETWEEN_TABLES = {
-    "space after table": b'{"NAT":{"' + u(1).encode() + b'":{"a":1}}, "ACL":{"'
-                         + u(2).encode() + b'":{"b":2}},"_date":1}\n',
-    "space after deletion": b'{"NAT":{"' + u(1).encode() + b'":null },"ACL":{"'
-                            + u(2).encode() + b'":{"b":2}},"_date":1}\n',
-    "newline after table": b'{"NAT":{"' + u(1).encode() + b'":{"a":1}}\n,"ACL":{"'
-                           + u(2).encode() + b'":{"b":2}},"_date":1}\n',
-}
-
-
-@pytest.mark.parametrize("raw", WHITESPACE_BETWEEN_TABLES.values(),
-                         ids=WHITESPACE_BETWEEN_TABLES.keys())
-def test_whitespace_between_tables_is_not_cut_into_invalid_slices(raw: bytes) -> None:
-    json.loads(raw)  # valid JSON
-    got = split_tables(raw, TABLES, loads)
-    if got is not None:
-        check_split(raw)
-
-
-# A table not in `tables` right after a non-empty table, itself ending like a table
-UNKNOWN_TABLE_AFTER_ROWS = {
-    "then special": b'{"NAT":{"' + u(1).encode() + b'":{"a":1}},"Nope":{"' + u(2).encode()
-                    + b'":{"b":2}},"_date":1}\n',
-    "then table": b'{"NAT":{"' + u(1).encode() + b'":null},"Nope":{"' + u(2).encode()
-                  + b'":null},"ACL":{}}\n',
-    "at the end": b'{"ACL":{},"NAT":{"' + u(1).encode() + b'":{"a":1}},"Nope":{"'
-                  + u(2).encode() + b'":{"b":[]}}}\n',
-}
-
-
-@pytest.mark.parametrize("raw", UNKNOWN_TABLE_AFTER_ROWS.values(),
-                         ids=UNKNOWN_TABLE_AFTER_ROWS.keys())
-def test_unknown_table_after_a_nonempty_table_returns_none(raw: bytes) -> None:
-    json.loads(raw)  # valid JSON
-    assert split_tables(raw, TABLES, loads) is None
 
 
 # --------------------------------------------------------------------------------------
@@ -590,25 +564,17 @@ def test_later_records_apply_on_top_of_deferred_tables(tmp_path: Path,
     assert set(want["Logical_Switch_Port"]) == {u(2), u(6)}
 
 
-def test_unknown_underscore_key_is_refused_on_the_lazy_path(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    head = compose_record(nb_schema())
-    path = tmp_path / "bogus-special.db"
-    path.write_bytes(head + compose_record({**GOOD_TABLES, "_bogus": 1, "_date": 1}))
+@pytest.mark.parametrize("extra, message", [
+    ({"_bogus": 1}, "'_bogus' is not in schema"),
+    ({"Not_A_Table": {u(7): {"name": "x"}}, **ROUTER}, "'Not_A_Table' is not in schema"),
+], ids=["unknown special", "unknown table"])
+def test_unknown_key_is_refused_at_open_on_the_lazy_path(
+        extra: dict, message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "unknown-key.db"
+    path.write_bytes(compose_record(nb_schema())
+                     + compose_record({**GOOD_TABLES, **extra, "_date": 1}))
     want = eager_error(path)
-    assert "'_bogus' is not in schema" in want
-    monkeypatch.setattr(ovsdb_file, "LAZY_MIN_BYTES", 0)
-    assert eager_error(path) == want
-
-
-def test_unknown_table_is_refused_at_open_on_the_lazy_path(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    head = compose_record(nb_schema())
-    txn = {**GOOD_TABLES, "Not_A_Table": {u(7): {"name": "x"}}, **ROUTER, "_date": 1}
-    path = tmp_path / "unknown-table.db"
-    path.write_bytes(head + compose_record(txn))
-    want = eager_error(path)
-    assert "'Not_A_Table' is not in schema" in want
+    assert message in want
     monkeypatch.setattr(ovsdb_file, "LAZY_MIN_BYTES", 0)
     assert eager_error(path) == want
 

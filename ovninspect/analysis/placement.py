@@ -86,10 +86,11 @@ class _RouterFacts:
     """What holds for every NAT of one router, worked out once (a router may have
     thousands of NATs): router-wide verdicts, rule 13, DGP subnets, pinned ports."""
 
-    __slots__ = ("router", "inactive", "centralize_all", "dgp_bounds", "pinned")
+    __slots__ = ("router", "is_gr", "inactive", "centralize_all", "dgp_bounds", "pinned")
 
     def __init__(self, topo: Topology, router: Router) -> None:
         self.router = router
+        self.is_gr = router.is_gateway_router
         self.inactive = _router_inactive(topo, router)
         self.centralize_all = _rule13(topo, router)
         # each DGP with the (version, first, last) of its networks, for rules 10-11
@@ -240,7 +241,7 @@ def classify(topo: Topology, facts: _RouterFacts, nat: Nat, where: dict) -> NatV
     if invalid is not None:
         return invalid
 
-    if router.is_gateway_router:
+    if facts.is_gr:
         if nat.gateway_port_uuid:
             return _inactive(nat, "invalid", f"gateway_port is set but {router.name} is a gateway "
                              "router, which has no DGPs: northd drops this NAT", (10,))
