@@ -1,9 +1,10 @@
 """OVN objects built once from an NB Snapshot (and an optional SB): no I/O, no verdicts.
 
 Routers with their ports, distributed gateway ports (DGPs) and gateway members, gateway
-routers, NATs with their owning router, load balancers, switches and ports, and from SB the
-chassis (names, hostnames, bridge mappings) and port bindings.  Switch ports are looked up
-lazily: a large NB has 100k of them and most analyses need only a few.
+routers, NATs with their owning router, load balancers, switches and ports, DHCP_Options,
+and from SB the chassis (names, hostnames, bridge mappings) and port bindings.  Switches,
+switch ports and DHCP_Options are read lazily, on first use: a large NB has 100k switch
+ports and most analyses need only a few.
 """
 
 from __future__ import annotations
@@ -222,6 +223,28 @@ class SwitchPort:
     up: Optional[bool]
     switch: Optional[str]        # switch name
     switch_uuid: Optional[str]
+
+
+@dataclass(slots=True)
+class Switch:
+    """One logical switch: its name, its port UUIDs (in the stored set's order) and the
+    maps the analyses read (``other_config:subnet`` is OVN IPAM's subnet)."""
+
+    uuid: str
+    name: str
+    port_uuids: tuple[str, ...]
+    other_config: dict[str, str]
+    external_ids: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class DhcpOptions:
+    """One DHCP_Options row: the subnet (``cidr``) it serves and its settings."""
+
+    uuid: str
+    cidr: str
+    options: dict[str, str]
+    external_ids: dict[str, str]
 
 
 @dataclass(slots=True)
@@ -500,9 +523,123 @@ class Topology:
             return []
         cached = self._localnets.get(switch_uuid)
         if cached is None:
-            cached = [p for p in self.switch_ports(switch_uuid) if p.type == "localnet"]
+            # the type from the row data first: a SwitchPort for every port of every
+            # switch costs seconds at 100k ports
+            sw = self.nb.table("Logical_Switch").get(switch_uuid)
+            lsps = self.nb.table("Logical_Switch_Port")
+            rows, value = lsps.rows, lsps.value
+            cached = []
+            for uuid in sw["ports"] if sw is not None else ():
+                data = rows.get(uuid)
+                if data is not None and value(uuid, data, "type", "") == "localnet":
+                    cached.append(self._switch_port(Row(lsps, uuid, data)))
             self._localnets[switch_uuid] = cached
         return cached
+
+    # -- switches, all of them (built on first use: a large NB has 100k switch ports) ---
+    @functools.cached_property
+    def switches(self) -> dict[str, Switch]:
+        """Every logical switch by UUID, in the snapshot's row order."""
+        out: dict[str, Switch] = {}
+        for row in self.nb.table("Logical_Switch"):
+            out[row.uuid] = Switch(row.uuid, row["name"], tuple(row["ports"]),
+                                   row.get("other_config", {}) or {},
+                                   row.get("external_ids", {}) or {})
+        return out
+
+    def iter_switches(self) -> Iterator[Switch]:
+        """Every logical switch, in the snapshot's row order."""
+        return iter(self.switches.values())
+
+    def switch(self, switch_uuid: Optional[str]) -> Optional[Switch]:
+        """The logical switch with this UUID, or None."""
+        return self.switches.get(switch_uuid) if switch_uuid else None
+
+    @functools.cached_property
+    def switch_names(self) -> dict[str, str]:
+        """Logical switch UUID -> name."""
+        return {uuid: sw.name for uuid, sw in self.switches.items()}
+
+    @property
+    def switch_of_port(self) -> dict[str, str]:
+        """Logical_Switch_Port UUID -> the UUID of the switch listing it in ``ports``
+        (shared, do not modify)."""
+        if self._switch_of_port is None:
+            self._index_switches()
+        assert self._switch_of_port is not None
+        return self._switch_of_port
+
+    def iter_switch_ports(self, skip_types: AbstractSet[str] = frozenset()
+                          ) -> Iterator[SwitchPort]:
+        """Every logical switch port whose ``type`` is not in ``skip_types``, in row order.
+
+        Built straight from the row data with one switch index, not cached: the way to
+        scan all of a large NB's ports (``lsp()`` and ``switch_ports()`` are per-port).
+        """
+        table = self.nb.table("Logical_Switch_Port")
+        value = table.value
+        owner = self.switch_of_port
+        names = self.switch_names
+        for uuid, data in table.rows.items():
+            port_type = value(uuid, data, "type", "")
+            if port_type in skip_types:
+                continue
+            sw_uuid = owner.get(uuid)
+            yield SwitchPort(uuid, value(uuid, data, "name"), port_type,
+                             tuple(value(uuid, data, "addresses", ())),
+                             value(uuid, data, "options", {}),
+                             value(uuid, data, "external_ids", {}), value(uuid, data, "up"),
+                             names.get(sw_uuid) if sw_uuid else None, sw_uuid)
+
+    # -- DHCP_Options ---------------------------------------------------------------------
+    @functools.cached_property
+    def dhcp_options(self) -> dict[str, DhcpOptions]:
+        """Every DHCP_Options row by UUID (empty when the snapshot has no such table, e.g.
+        a live read that did not fetch it)."""
+        out: dict[str, DhcpOptions] = {}
+        if not self.nb.has_table("DHCP_Options"):
+            return out
+        for row in self.nb.table("DHCP_Options"):
+            out[row.uuid] = DhcpOptions(row.uuid, row.get("cidr") or "",
+                                        row.get("options", {}) or {},
+                                        row.get("external_ids", {}) or {})
+        return out
+
+    @functools.cached_property
+    def _dhcp_of_switch(self) -> dict[str, set[str]]:
+        """Switch UUID -> the DHCP_Options UUIDs tagged
+        ``external_ids:ls=<switch name>`` or referenced by the switch's ports'
+        ``dhcpv4_options``/``dhcpv6_options``.  Skips the port scan without DHCP rows."""
+        out: dict[str, set[str]] = {}
+        dhcp = self.dhcp_options
+        if not dhcp:
+            return out
+        by_name = {name: uuid for uuid, name in self.switch_names.items()}
+        for row in dhcp.values():
+            sw = by_name.get(row.external_ids.get("ls", ""))
+            if sw:
+                out.setdefault(sw, set()).add(row.uuid)
+        owner = self.switch_of_port
+        table = self.nb.table("Logical_Switch_Port")
+        value = table.value
+        for uuid, data in table.rows.items():
+            sw = owner.get(uuid)
+            if not sw:
+                continue
+            for col in ("dhcpv4_options", "dhcpv6_options"):
+                ref = value(uuid, data, col)
+                if ref:
+                    out.setdefault(sw, set()).add(ref)
+        return out
+
+    def switch_dhcp_options(self, switch_uuid: Optional[str]) -> list[DhcpOptions]:
+        """The DHCP_Options rows of a switch, in UUID order (the same for a file and a live
+        read): those tagged ``external_ids:ls=<its name>`` (Kube-OVN) and those its ports
+        reference (``dhcpv4_options``/``dhcpv6_options``), each once; references to
+        missing rows are dropped."""
+        dhcp = self.dhcp_options
+        return [dhcp[uuid] for uuid in sorted(self._dhcp_of_switch.get(switch_uuid or "", ()))
+                if uuid in dhcp]
 
     def external_networks(self, port: RouterPort) -> list[str]:
         """``network_name`` of the localnet ports on the DGP's peer switch."""

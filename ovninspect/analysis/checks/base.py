@@ -140,18 +140,14 @@ class Context:
     def lrp_by_name(self) -> dict[str, RouterPort]:
         return {p.name: p for p in self.topo.router_ports.values()}
 
-    @cached_property
+    @property
     def switch_of_port(self) -> dict[str, str]:
         """LSP uuid -> Logical_Switch uuid."""
-        owner: dict[str, str] = {}
-        for sw in self.topo.nb.table("Logical_Switch"):
-            for uuid in sw["ports"]:
-                owner[uuid] = sw.uuid
-        return owner
+        return self.topo.switch_of_port
 
-    @cached_property
+    @property
     def switch_names(self) -> dict[str, str]:
-        return {sw.uuid: sw["name"] for sw in self.topo.nb.table("Logical_Switch")}
+        return self.topo.switch_names
 
     @cached_property
     def router_ports_on_switch(self) -> dict[str, list[RouterPort]]:
@@ -166,16 +162,13 @@ class Context:
     @cached_property
     def workload_ports(self) -> list[WorkloadPort]:
         """Every switch port with IP addresses that is not a router/localnet/l2gateway/vtep
-        port, read once from the raw rows (a large NB has 100k of them)."""
+        port, read once in one scan of the ports (a large NB has 100k of them)."""
         out = []
-        owner = self.switch_of_port
-        for row in self.topo.nb.table("Logical_Switch_Port"):
-            if row.get("type", "") in SKIP_PORT_TYPES:
-                continue
-            ips = port_addresses(tuple(row.get("addresses", ()) or ()))
+        for port in self.topo.iter_switch_ports(skip_types=SKIP_PORT_TYPES):
+            ips = port_addresses(port.addresses)
             if ips:
-                out.append(WorkloadPort(row["name"], owner.get(row.uuid), tuple(ips),
-                                        row.get("external_ids", {}) or {}))
+                out.append(WorkloadPort(port.name, port.switch_uuid, tuple(ips),
+                                        port.external_ids))
         return out
 
     @cached_property
@@ -233,48 +226,21 @@ class Context:
             for text in port.networks:
                 if parse_ip(text) is not None and "/" in text:
                     add(text, f"router port {port.name}")
-        sw = self.topo.nb.table("Logical_Switch").get(switch_uuid)
-        lsps = self.topo.nb.table("Logical_Switch_Port")
-        for uuid in sw["ports"] if sw is not None else ():
-            # raw rows: building every SwitchPort of every switch costs seconds at 100k ports
-            ln = lsps.get(uuid)
-            if ln is None or ln.get("type", "") != "localnet":
-                continue
-            ids = ln.get("external_ids", {}) or {}
+        for ln in self.topo.localnets(switch_uuid):
             for key in ("ipv4_network", "ipv6_network"):
-                for text in (ids.get(key) or "").split(","):
+                for text in (ln.external_ids.get(key) or "").split(","):
                     if text.strip():
-                        add(text, f"localnet {ln['name']} external_ids:{key}")
+                        add(text, f"localnet {ln.name} external_ids:{key}")
+        sw = self.topo.switch(switch_uuid)
         if sw is not None:
-            subnet = (sw.get("other_config", {}) or {}).get("subnet")
+            subnet = sw.other_config.get("subnet")
             if subnet:
                 add(subnet, "other_config:subnet")
-            for uuid in self._dhcp_of_switch.get(switch_uuid, ()):
-                row = self.topo.nb.table("DHCP_Options").get(uuid)
-                if row is not None and row.get("cidr"):
-                    add(row["cidr"], "DHCP_Options cidr")
+            for dhcp in self.topo.switch_dhcp_options(switch_uuid):
+                if dhcp.cidr:
+                    add(dhcp.cidr, "DHCP_Options cidr")
         self._switch_nets[switch_uuid] = nets
         return nets
-
-    @cached_property
-    def _dhcp_of_switch(self) -> dict[str, set[str]]:
-        """Switch uuid -> DHCP_Options uuids used by its ports or tagged ``ls=<switch>``."""
-        out: dict[str, set[str]] = {}
-        nb = self.topo.nb
-        if not nb.has_table("DHCP_Options") or not len(nb.table("DHCP_Options")):
-            return out
-        by_name = {name: uuid for uuid, name in self.switch_names.items()}
-        for row in nb.table("DHCP_Options"):
-            sw = by_name.get((row.get("external_ids", {}) or {}).get("ls", ""))
-            if sw:
-                out.setdefault(sw, set()).add(row.uuid)
-        for row in nb.table("Logical_Switch_Port"):
-            sw = self.switch_of_port.get(row.uuid)
-            for col in ("dhcpv4_options", "dhcpv6_options"):
-                ref = row.get(col)
-                if sw and ref:
-                    out.setdefault(sw, set()).add(ref)
-        return out
 
 
 def norm_ip(ip: str) -> str:
