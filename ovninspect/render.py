@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
-try:
-    import orjson
-except ImportError:  # pragma: no cover - orjson is a dependency, json is the fallback
-    orjson = None  # type: ignore[assignment]
+import orjson
 
 FORMATS = ("table", "json", "csv")
 _COLORS = {"green": "32", "yellow": "33", "red": "31", "cyan": "36", "dim": "2", "bold": "1"}
@@ -75,9 +71,7 @@ def _csv_cell(value: Any) -> str:
 
 def to_json_bytes(data: Any) -> bytes:
     """Stable JSON: sorted keys at every level, two-space indent, UTF-8."""
-    if orjson is not None:
-        return orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
-    return json.dumps(data, indent=2, sort_keys=True).encode()
+    return orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
 
 
 def render_json_bytes(report: Report) -> bytes:

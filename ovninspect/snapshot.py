@@ -67,7 +67,6 @@ class Table:
         self.set_columns = frozenset(n for n, c in columns.items() if c.kind == "set")
         self._indexes: dict[str, dict[Any, Row]] = {}
         self._decoded: set[str] = set()  # columns decoded_rows() has done for every row
-        self._defaults: Optional[dict[str, Any]] = None
 
     @property
     def rows(self) -> dict[str, dict]:
@@ -128,7 +127,7 @@ class Table:
 
     def decoded_rows(self, columns: tuple[str, ...]) -> dict[str, dict]:
         """Row data by UUID with ``columns`` decoded in place, in one pass over the table
-        (for hot paths that then read ``data.get(column, default)``; see ``defaults``)."""
+        (for hot paths that then read ``data.get(column, default)``)."""
         rows = self.rows
         todo = [c for c in columns if c in self.columns and c not in self._decoded]
         if not todo:
@@ -146,13 +145,6 @@ class Table:
                         raise self.bad_value(uuid, column, exc) from None
         self._decoded.update(todo)
         return rows
-
-    @property
-    def defaults(self) -> dict[str, Any]:
-        """Each column's value when a row omits it (maps: a shared dict, do not modify)."""
-        if self._defaults is None:
-            self._defaults = {name: c.default for name, c in self.columns.items()}
-        return self._defaults
 
     def get(self, uuid: Optional[str]) -> Optional[Row]:
         """The row with this UUID, or None (also for a None/empty reference)."""

@@ -19,9 +19,8 @@ from ..errors import InputError
 from ..schema import ColumnType, DatumError, Schema
 from ..snapshot import Snapshot, SourceInfo, Table
 from .records import Record, RecordError, gc_paused, iter_records, loads, magic_of
-from .txn_split import split_tables
+from .txn_split import SPECIALS, split_tables
 
-_SPECIAL = ("_date", "_comment", "_is_diff")
 LAZY_MIN_BYTES = 1 << 20  # records this large are cut into tables parsed on first use
 
 
@@ -105,7 +104,7 @@ def apply_txn(snap: Snapshot, txn: Any, atomic: bool = False) -> None:
     undo: Optional[Undo] = [] if atomic else None
     try:
         for tname, rows in txn.items():
-            if tname in _SPECIAL:
+            if tname in SPECIALS:
                 continue
             table = _txn_table(snap, tname, rows)
             _apply_rows(table, table.rows, rows, is_diff, undo)
@@ -132,10 +131,9 @@ def _check_inserts(table: Table, rows: Any) -> None:
     if not isinstance(rows, dict):
         raise TxnError(f"table {table.name}: rows are not a JSON object")
     values = rows.values()
-    if not set(map(type, values)) <= _DICT_ONLY:  # a deletion, or a row not an object
-        _apply_rows(table, {}, rows, False)  # raises the same error a replay would
-    if not set().union(*values) <= table.columns.keys():
-        _apply_rows(table, {}, rows, False)
+    if not (set(map(type, values)) <= _DICT_ONLY  # no deletion, every row an object
+            and set().union(*values) <= table.columns.keys()):
+        _apply_rows(table, {}, rows, False)  # raises the error a replay would give
 
 
 def _deferred_rows(rec: Record, table: Table, raw: bytes) -> Callable[[], dict[str, dict]]:
@@ -164,11 +162,8 @@ def apply_record(snap: Snapshot, rec: Record, lazy: bool = True) -> dict[str, An
         split = split_tables(rec.raw, snap.tables, loads)
     if split is None:
         txn = rec.body
-        try:
-            apply_txn(snap, txn, atomic=not lazy)
-        except _APPLY_ERRORS as exc:
-            raise _apply_error(rec, exc) from None
-        return {k: v for k, v in txn.items() if k in _SPECIAL}
+        _txn_or_error(snap, txn, rec, atomic=not lazy)
+        return {k: v for k, v in txn.items() if k in SPECIALS}
     specials, slices = split
     rec.raw = None  # type: ignore[assignment]  # the slices are copies
     is_diff = specials.get("_is_diff") is True
@@ -193,9 +188,9 @@ def _schema_from(body: Any, source: str, rec: Record) -> Schema:
         raise RecordError(source, rec.index, rec.offset, str(exc)) from None
 
 
-def _txn_or_error(snap: Snapshot, txn: Any, rec: Record) -> None:
+def _txn_or_error(snap: Snapshot, txn: Any, rec: Record, atomic: bool = False) -> None:
     try:
-        apply_txn(snap, txn)
+        apply_txn(snap, txn, atomic)
     except _APPLY_ERRORS as exc:
         raise _apply_error(rec, exc) from None
 
