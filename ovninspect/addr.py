@@ -78,6 +78,20 @@ def bounds(net_text: str) -> Optional[tuple[int, int, int]]:
     return None if net is None else (net.version, net.first, net.last)
 
 
+def host_value(text: object) -> Optional[tuple[int, int]]:
+    """(version, integer value) of one address, bare or with a host-length prefix
+    (``10.0.0.1``, ``10.0.0.1/32``); None for anything else (a network, garbage)."""
+    if text.__class__ is str:
+        try:  # the common case first: one IPv4 address
+            return 4, int.from_bytes(_pton(_AF_INET, text), "big")  # type: ignore[arg-type]
+        except OSError:
+            pass
+    prefix = parse_ip(text)
+    if prefix is None or not prefix.is_host:
+        return None
+    return ip_int(prefix.address)
+
+
 def ip_int(text: str) -> Optional[tuple[int, int]]:
     """(version, integer value) of a bare address, or None."""
     for version, family in ((4, socket.AF_INET), (6, socket.AF_INET6)):

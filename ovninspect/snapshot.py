@@ -8,7 +8,7 @@ storing the decoded value in place.  That keeps a 170k-row load close to the cos
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Iterable, Iterator, Optional, Protocol
 
 from .errors import InputError
 from .schema import ColumnType, Schema
@@ -16,6 +16,20 @@ from .schema import ColumnType, Schema
 NB_NAME = "OVN_Northbound"
 SB_NAME = "OVN_Southbound"
 _MISSING = object()
+
+
+class PendingRows(Protocol):
+    """Rows a source has not parsed yet (sources/table_slice.py).  ``has`` and ``find``
+    may answer anything else than documented to say that only a whole load can tell."""
+
+    def load(self) -> dict[str, dict]:
+        """Every row by UUID."""
+
+    def has(self, column: str, value: str) -> Any:
+        """Whether some row's ``column`` is ``value``."""
+
+    def find(self, column: str, values: Iterable[str]) -> Any:
+        """``{value: (uuid, row) or None}``: the first row whose ``column`` is each value."""
 
 
 class Row:
@@ -62,24 +76,24 @@ class Table:
         self.columns = columns
         self.info = info  # names the source in errors about values decoded later
         self._rows: dict[str, dict] = {}
-        self._pending: Optional[Callable[[], dict[str, dict]]] = None
+        self._pending: Optional[PendingRows] = None
         # set columns whose one-element values may be stored as bare atoms
         self.set_columns = frozenset(n for n, c in columns.items() if c.kind == "set")
-        self._indexes: dict[str, dict[Any, Row]] = {}
+        self._indexes: dict[str, dict[Any, str]] = {}
         self._decoded: set[str] = set()  # columns decoded_rows() has done for every row
 
     @property
     def rows(self) -> dict[str, dict]:
         """Row data by UUID (a deferred table is parsed here, on first use)."""
         if self._pending is not None:
-            self._rows = self._pending()
+            self._rows = self._pending.load()
             self._pending = None
         return self._rows
 
-    def defer(self, load: Callable[[], dict[str, dict]]) -> None:
-        """Take this blank table's rows from ``load()`` when they are first read."""
+    def defer(self, pending: PendingRows) -> None:
+        """Take this blank table's rows from ``pending`` when they are first read."""
         assert self.is_blank()
-        self._pending = load
+        self._pending = pending
 
     def is_blank(self) -> bool:
         """No rows and none deferred."""
@@ -153,13 +167,39 @@ class Table:
         data = self.rows.get(uuid)
         return None if data is None else Row(self, uuid, data)
 
-    def index(self, column: str) -> dict[Any, Row]:
-        """Rows by the value of a scalar column (first row wins on duplicates); cached."""
+    def find(self, column: str, value: Any) -> Optional[Row]:
+        """The first row whose scalar ``column`` is ``value``, or None."""
+        return self.find_many(column, (value,))[value]
+
+    def find_many(self, column: str, values: Iterable[Any]) -> dict[Any, Optional[Row]]:
+        """``{value: first row whose scalar column is value, or None}``.  A table still
+        unparsed is searched in the source, and only the rows found are parsed."""
+        values = list(values)
+        if self._pending is not None and all(v and v.__class__ is str for v in values):
+            found = self._pending.find(column, values)
+            if found.__class__ is dict:
+                return {v: None if f is None else Row(self, *f) for v, f in found.items()}
+        index, rows = self.index(column), self.rows
+        return {v: None if (u := index.get(v)) is None else Row(self, u, rows[u])
+                for v in values}
+
+    def has_value(self, column: str, value: Any) -> bool:
+        """True when some row's scalar ``column`` is ``value`` (no row is built)."""
+        if self._pending is not None and value and value.__class__ is str:
+            found = self._pending.has(column, value)
+            if found.__class__ is bool:
+                return found
+        return value in self.index(column)
+
+    def index(self, column: str) -> dict[Any, str]:
+        """Row UUIDs by the value of a scalar column (first row wins on duplicates);
+        cached."""
         idx = self._indexes.get(column)
         if idx is None:
             idx = {}
-            for row in self:
-                idx.setdefault(row[column], row)
+            value = self.value
+            for uuid, data in self.rows.items():
+                idx.setdefault(value(uuid, data, column), uuid)
             self._indexes[column] = idx
         return idx
 

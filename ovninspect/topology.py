@@ -10,11 +10,10 @@ ports and most analyses need only a few.
 from __future__ import annotations
 
 import functools
-import operator
 from dataclasses import dataclass, field
 from typing import AbstractSet, Any, Iterable, Iterator, Optional
 
-from .addr import ip_int, parse_ip, valid_mac
+from .addr import host_value, parse_ip, valid_mac
 from .ovn_version import OvnVersion, resolve
 from .snapshot import Row, Snapshot
 
@@ -130,6 +129,7 @@ class Nat:
     external_ids: dict[str, str]
     allowed_ext_ips: Optional[str]
     exempted_ext_ips: Optional[str]
+    ext: Optional[tuple[int, int]]      # external_ip as (version, value) if one address
     external_port_range: str = ""
     match: str = ""
     priority: int = 0
@@ -262,12 +262,8 @@ class Binding:
     chassis: Optional[str]       # chassis name (system-id)
 
 
-_name_of = operator.methodcaller("get", "name", "")
-
-
 def _nat_order(nat: Nat) -> tuple:
-    value = ip_int(nat.external_ip) if isinstance(nat.external_ip, str) else None
-    return (value or (9, 0), nat.external_ip, nat.type, nat.logical_ip, nat.uuid)
+    return (nat.ext or (9, 0), nat.external_ip, nat.type, nat.logical_ip, nat.uuid)
 
 
 def parse_bridge_mappings(text: str) -> dict[str, str]:
@@ -278,6 +274,9 @@ def parse_bridge_mappings(text: str) -> dict[str, str]:
         if sep and net:
             out[net] = bridge
     return out
+
+
+_MISSING: Any = object()
 
 
 class Topology:
@@ -292,8 +291,8 @@ class Topology:
         self.router_ports: dict[str, RouterPort] = {}
         self.nats: list[Nat] = []
         self.load_balancers: dict[str, LoadBalancer] = {}
-        self._lsp_by_name: Optional[dict[str, str]] = None
         self._lsp_cache: dict[str, Optional[SwitchPort]] = {}
+        self._lsp_rows: Optional[dict[str, Optional[Row]]] = None
         self._switch_of_port: Optional[dict[str, str]] = None
         self._router_lsp: Optional[dict[str, str]] = None
         self._localnets: dict[str, list[SwitchPort]] = {}
@@ -346,11 +345,12 @@ class Topology:
             if data is None:
                 continue
             get = data.get
-            out.append(Nat(uuid, router_uuid, router_name, get("type", ""),
-                           get("external_ip", ""), get("logical_ip", ""), get("logical_port"),
-                           get("external_mac"), get("gateway_port"), get("options") or {},
-                           get("external_ids") or {}, get("allowed_ext_ips"),
-                           get("exempted_ext_ips"), get("external_port_range") or "",
+            external_ip = get("external_ip", "")
+            out.append(Nat(uuid, router_uuid, router_name, get("type", ""), external_ip,
+                           get("logical_ip", ""), get("logical_port"), get("external_mac"),
+                           get("gateway_port"), get("options") or {}, get("external_ids") or {},
+                           get("allowed_ext_ips"), get("exempted_ext_ips"),
+                           host_value(external_ip), get("external_port_range") or "",
                            get("match") or "", int(get("priority") or 0)))
         return out
 
@@ -462,23 +462,30 @@ class Topology:
                           row.get("external_ids", {}), row.get("up"),
                           sw["name"] if sw is not None else None, sw_uuid)
 
-    def _lsp_uuid(self, name: str) -> Optional[str]:
-        if self._lsp_by_name is None:
-            rows = self.nb.table("Logical_Switch_Port").rows
-            self._lsp_by_name = dict(zip(map(_name_of, rows.values()), rows))  # C speed
-        return self._lsp_by_name.get(name)
+    def _lsp_row(self, name: Optional[str]) -> Optional[Row]:
+        """The switch port row named ``name``.  The first lookup fetches every port a NAT
+        names in one go: a large table is searched, not parsed (sources/table_slice)."""
+        if not name:
+            return None
+        rows = self._lsp_rows
+        if rows is None:
+            wanted = {nat.logical_port for nat in self.nats if nat.logical_port}
+            wanted.add(name)
+            rows = self._lsp_rows = self.nb.table("Logical_Switch_Port").find_many(
+                "name", sorted(wanted))
+        row = rows.get(name, _MISSING)
+        if row is _MISSING:
+            row = rows[name] = self.nb.table("Logical_Switch_Port").find("name", name)
+        return row  # type: ignore[return-value]
 
     def lsp_exists(self, name: Optional[str]) -> bool:
         """True when a logical switch port has this name (cheaper than ``lsp``)."""
-        return bool(name) and self._lsp_uuid(name) is not None  # type: ignore[arg-type]
+        return self._lsp_row(name) is not None
 
     def lsp_option(self, name: Optional[str], key: str) -> Optional[str]:
         """One ``options`` value of the named switch port (None when absent)."""
-        uuid = self._lsp_uuid(name) if name else None
-        if uuid is None:
-            return None
-        table = self.nb.table("Logical_Switch_Port")
-        return table.value(uuid, table.rows[uuid], "options", {}).get(key)
+        row = self._lsp_row(name)
+        return None if row is None else row.get("options", {}).get(key)
 
     def lsp(self, name: Optional[str]) -> Optional[SwitchPort]:
         """The logical switch port with this name, or None."""
@@ -486,7 +493,7 @@ class Topology:
             return None
         if name in self._lsp_cache:
             return self._lsp_cache[name]
-        row = self.nb.table("Logical_Switch_Port").get(self._lsp_uuid(name))
+        row = self._lsp_row(name)
         port = self._switch_port(row) if row is not None else None
         self._lsp_cache[name] = port
         return port
@@ -729,7 +736,7 @@ class Topology:
         sb = self.sb
         if sb is None or not sb.has_table("HA_Chassis_Group"):
             return None
-        pb = sb.table("Port_Binding").index("logical_port").get(port.cr_name)
+        pb = sb.table("Port_Binding").find("logical_port", port.cr_name)
         group = sb.table("HA_Chassis_Group").get(pb.get("ha_chassis_group")) if pb else None
         if group is None:
             return None

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from ..addr import bounds, ip_int, parse_ip, valid_mac
+from ..addr import bounds, parse_ip, valid_mac
 from ..topology import Nat, Router, RouterPort, Topology, first_value, predicted_active
 
 DISTRIBUTED, CENTRALIZED, INACTIVE = "distributed", "centralized", "inactive"
@@ -130,8 +130,8 @@ def _validity(topo: Topology, router: Router, nat: Nat
     """Rules 6-9: reasons northd rejects the row itself (§1.3 order); else the external
     IP as (version, integer value) for the DGP choice."""
     v = topo.version
-    ext = parse_ip(nat.external_ip)
-    if ext is None or not ext.is_host:  # "/32" passes, "/24" does not (checked on 23.03)
+    ext = nat.ext  # "/32" passes, "/24" does not (checked on 23.03)
+    if ext is None:
         return _inactive(nat, "invalid", f"external_ip {nat.external_ip!r} is not one IPv4 or "
                          "IPv6 address: northd drops this NAT", (6,)), None
     if nat.external_mac is not None and not valid_mac(nat.external_mac):
@@ -147,14 +147,14 @@ def _validity(topo: Topology, router: Router, nat: Nat
     if logical is None:
         return _inactive(nat, "invalid", f"logical_ip {nat.logical_ip!r} is not an IP address "
                          "or network: northd drops this NAT", (8,)), None
-    if logical.version != ext.version:
+    if logical.version != ext[0]:
         return _inactive(nat, "invalid", f"logical_ip {nat.logical_ip} is IPv{logical.version} "
-                         f"but external_ip {nat.external_ip} is IPv{ext.version}: northd drops "
+                         f"but external_ip {nat.external_ip} is IPv{ext[0]}: northd drops "
                          "this NAT", (8,)), None
     if nat.type != "snat" and not logical.is_host:
         return _inactive(nat, "invalid", f"logical_ip {nat.logical_ip} is a network; a "
                          f"{nat.type} needs a single address: northd drops this NAT", (8,)), None
-    return None, ip_int(ext.address)
+    return None, ext
 
 
 def _inside(value: Optional[tuple[int, int]], nets: list[tuple[int, int, int]]) -> bool:

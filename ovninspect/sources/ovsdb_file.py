@@ -13,12 +13,13 @@ truncates the log there.  Every entry is applied; those past the last recorded
 
 from __future__ import annotations
 
-from typing import Any, BinaryIO, Callable, Optional, Union
+from typing import Any, BinaryIO, Optional, Union
 
 from ..errors import InputError
 from ..schema import ColumnType, DatumError, Schema
 from ..snapshot import Snapshot, SourceInfo, Table
-from .records import Record, RecordError, gc_paused, iter_records, loads, magic_of
+from .records import Record, RecordError, iter_records, loads, magic_of
+from .table_slice import TableSlice
 from .txn_split import SPECIALS, split_tables
 
 LAZY_MIN_BYTES = 1 << 20  # records this large are cut into tables parsed on first use
@@ -136,17 +137,14 @@ def _check_inserts(table: Table, rows: Any) -> None:
         _apply_rows(table, {}, rows, False)  # raises the error a replay would give
 
 
-def _deferred_rows(rec: Record, table: Table, raw: bytes) -> Callable[[], dict[str, dict]]:
-    """The loader of a table slice that only inserts into an empty table."""
-    def load() -> dict[str, dict]:
-        with gc_paused():
-            rows = rec.parse(raw)
-            try:
-                _check_inserts(table, rows)
-            except _APPLY_ERRORS as exc:
-                raise _apply_error(rec, exc) from None
-        return rows
-    return load
+def _deferred_rows(rec: Record, table: Table, raw: bytes) -> TableSlice:
+    """The rows of a table slice that only inserts into an empty table."""
+    def check(rows: Any) -> None:
+        try:
+            _check_inserts(table, rows)
+        except _APPLY_ERRORS as exc:
+            raise _apply_error(rec, exc) from None
+    return TableSlice(raw, rec.parse, check)
 
 
 def apply_record(snap: Snapshot, rec: Record, lazy: bool = True) -> dict[str, Any]:

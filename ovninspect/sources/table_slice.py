@@ -1,0 +1,117 @@
+"""One table's rows as an unparsed slice of a transaction record (txn_split).
+
+The slice is parsed whole the first time something reads the table.  A caller that only
+looks rows up by a string column (``nat`` checking the switch ports its FIPs name, in a
+100k-port NB) is answered without that: two byte searches list the column's values and
+where the rows start, and only the rows asked for are parsed.
+
+Why a byte search is exact here (the argument of txn_split): in valid JSON an unescaped
+``"`` delimits a string, and a string followed by ``:`` is an object key.  A row is a flat
+object of datum JSON (atoms and arrays, no objects) under its UUID key, so in the compact
+layout ovsdb-server writes, ``":{`` ends a row key unless it lies inside a string, and
+``"<column>":"<text>"`` is that column of a row.  The search is used only when every key
+of the column holds a plain string (no escapes) and there are exactly as many row keys as
+column keys, so the n-th value belongs to the n-th row; each row parsed is checked to
+hold the value looked up.  Anything else (spaces, rows without the column, ``":{`` inside
+a string) makes the caller parse the table whole.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Callable, Iterable, Optional
+
+from .records import gc_paused
+
+UNINDEXED = object()  # the answer when the slice cannot be searched: parse it whole
+_ROW_KEY_END = re.compile(rb'":\{')
+
+
+class TableSlice:
+    """The ``{uuid: row}`` JSON of one table that only inserts into an empty table."""
+
+    def __init__(self, raw: bytes, parse: Callable[[bytes], Any],
+                 check: Callable[[Any], None]) -> None:
+        self.raw = raw
+        self._parse = parse      # bytes -> JSON (raises the source's error)
+        self._check = check      # raises the source's error for rows a replay would reject
+        self._row_keys: Optional[list[int]] = None            # offsets of each '":{'
+        self._values: dict[str, Optional[dict[bytes, int]]] = {}  # column -> {value: row #}
+        self._aligned: set[str] = set()  # columns whose n-th value is the n-th row's
+        self._parsed: dict[int, tuple[str, dict]] = {}          # row # -> (uuid, row)
+
+    def load(self) -> dict[str, dict]:
+        """Every row, parsed and checked."""
+        with gc_paused():
+            rows = self._parse(self.raw)
+            self._check(rows)
+        return rows
+
+    def has(self, column: str, value: str) -> Any:
+        """Whether a row's string ``column`` is ``value``, or UNINDEXED."""
+        index = self._index(column)
+        return UNINDEXED if index is None else value.encode() in index
+
+    def find(self, column: str, values: Iterable[str]) -> Any:
+        """``{value: (uuid, row) or None}``: for each value the first row whose string
+        ``column`` has it, the rows parsed in one go; or UNINDEXED."""
+        index = self._index(column)
+        if index is None or column not in self._aligned:
+            return UNINDEXED
+        raw, keys, parsed = self.raw, self._row_keys, self._parsed
+        assert keys is not None
+        last = len(keys) - 1
+        out: dict[str, Optional[tuple[str, dict]]] = {}
+        todo: list[tuple[str, int]] = []
+        for value in values:
+            number = index.get(value.encode())
+            if number is None:
+                out[value] = None
+            elif number in parsed:
+                out[value] = parsed[number]
+            elif value not in out:
+                out[value] = None  # filled in below
+                todo.append((value, number))
+        if not todo:
+            return out
+        spans = []
+        for _, number in todo:
+            start = keys[number] + 2
+            spans.append(raw[start:raw.rfind(b"}", start, keys[number + 1] if number < last
+                                             else len(raw) - 1) + 1])
+        with gc_paused():
+            rows = self._parse(b"[" + b",".join(spans) + b"]")
+        if rows.__class__ is not list or len(rows) != len(todo):
+            return UNINDEXED
+        uuids = [raw[keys[number] - 36:keys[number]].decode() for _, number in todo]
+        for (value, _), row in zip(todo, rows):
+            if row.__class__ is not dict or row.get(column) != value:
+                return UNINDEXED  # not the row layout assumed: parse the table whole
+        self._check(dict(zip(uuids, rows)))
+        for (value, number), uuid, row in zip(todo, uuids, rows):
+            out[value] = parsed[number] = (uuid, row)
+        return out
+
+    def _index(self, column: str) -> Optional[dict[bytes, int]]:
+        """Row numbers by the column's value (first row wins; -1 when the values cannot be
+        matched to rows); None when some key of the column is not a plain string."""
+        if column in self._values:
+            return self._values[column]
+        raw = self.raw
+        quoted = f'"{column}"'.encode()
+        key = re.escape(quoted)
+        values = re.findall(key + rb':"([^"\\]*)"', raw)
+        index = None
+        # every key of the column matched? (a count of the quoted name, unless a string
+        # value equals it: then an exact count of the keys)
+        if len(values) == raw.count(quoted) or len(values) == len(re.findall(key + rb"\s*:",
+                                                                           raw)):
+            if self._row_keys is None:
+                self._row_keys = [m.start() for m in _ROW_KEY_END.finditer(raw)]
+            if len(self._row_keys) == len(values):
+                index = dict(zip(reversed(values), range(len(values) - 1, -1, -1)))
+                self._aligned.add(column)
+            else:
+                index = dict.fromkeys(values, -1)
+        self._values[column] = index
+        return index
