@@ -48,6 +48,18 @@ app.command("info")(info)
 app.command("snapshot")(snapshot)
 
 
+def _argv(args: list[str]) -> list[str]:
+    """``--sweep=N`` as ``--sweep N`` (the flag takes an optional count, which click cannot
+    attach with '=')."""
+    out = []
+    for arg in args:
+        if arg.startswith("--sweep="):
+            out.extend(arg.split("=", 1))
+        else:
+            out.append(arg)
+    return out
+
+
 def main() -> None:
     # A short-lived process holding one large acyclic tree of parsed JSON: the cyclic
     # garbage collector would only re-scan it again and again (design.md, Performance),
@@ -55,7 +67,7 @@ def main() -> None:
     gc.disable()
     code: object = 0
     try:
-        app()
+        app(args=_argv(sys.argv[1:]), prog_name="ovninspect")
     except SystemExit as exc:
         code = exc.code
     if code is None:

@@ -305,25 +305,31 @@ class Topology:
             self._build_chassis()
 
     # -- NB -----------------------------------------------------------------------------
-    def _members(self, uuids: tuple[str, ...], table: str) -> list[GatewayMember]:
-        tbl = self.nb.table(table)
+    _PORT_COLUMNS = ("networks", "options", "external_ids", "status", "peer",
+                     "gateway_chassis", "ha_chassis_group")
+
+    def _members(self, uuids: Iterable[str], table: str) -> list[GatewayMember]:
+        rows = self.nb.table(table).decoded_rows(("name", "chassis_name", "priority"))
         out = []
         for uuid in uuids:
-            row = tbl.get(uuid)
-            if row is not None:
-                name = row.get("name") if table == "Gateway_Chassis" else None
-                out.append(GatewayMember(row["chassis_name"], int(row["priority"]), name))
+            data = rows.get(uuid)
+            if data is not None:
+                name = data.get("name", "") if table == "Gateway_Chassis" else None
+                out.append(GatewayMember(data.get("chassis_name", ""),
+                                         int(data.get("priority", 0)), name))
         return out
 
-    def _router_port(self, row: Row, router: Row) -> RouterPort:
+    def _router_port(self, uuid: str, data: dict, router_uuid: str,
+                     router_name: str) -> RouterPort:
+        get = data.get
         port = RouterPort(
-            uuid=row.uuid, name=row["name"], router_uuid=router.uuid, router=router["name"],
-            mac=row["mac"], networks=tuple(row["networks"]), options=row.get("options", {}),
-            external_ids=row.get("external_ids", {}), status=row.get("status", {}) or {},
-            peer=row.get("peer"),
+            uuid=uuid, name=get("name", ""), router_uuid=router_uuid, router=router_name,
+            mac=get("mac", ""), networks=tuple(get("networks", ())), options=get("options", {}),
+            external_ids=get("external_ids", {}), status=get("status") or {},
+            peer=get("peer"),
         )
-        port.gateway_chassis = self._members(row.get("gateway_chassis", ()), "Gateway_Chassis")
-        group_uuid = row.get("ha_chassis_group")
+        port.gateway_chassis = self._members(get("gateway_chassis", ()), "Gateway_Chassis")
+        group_uuid = get("ha_chassis_group")
         if group_uuid:
             port.has_ha_group = True
             group = self.nb.table("HA_Chassis_Group").get(group_uuid)
@@ -355,16 +361,17 @@ class Topology:
         return out
 
     def _build_routers(self) -> None:
-        lrps = self.nb.table("Logical_Router_Port")
+        lrps = self.nb.table("Logical_Router_Port").decoded_rows(self._PORT_COLUMNS)
         nat_rows = self.nb.table("NAT").decoded_rows(self._NAT_COLUMNS)
         lbs = self.nb.table("Load_Balancer")
         lb_groups = self.nb.table("Load_Balancer_Group")
         for row in self.nb.table("Logical_Router"):
             ports = []
+            name = row["name"]
             for uuid in sorted(row["ports"]):  # northd walks the set in UUID order
-                prow = lrps.get(uuid)
-                if prow is not None:
-                    port = self._router_port(prow, row)
+                pdata = lrps.get(uuid)
+                if pdata is not None:
+                    port = self._router_port(uuid, pdata, row.uuid, name)
                     ports.append(port)
                     self.router_ports[port.uuid] = port
             lb_uuids = list(row.get("load_balancer", ()))
@@ -374,7 +381,6 @@ class Topology:
                     lb_uuids.extend(group["load_balancer"])
             router_lbs = [self._load_balancer(lbs.get(u)) for u in dict.fromkeys(lb_uuids)
                           if lbs.get(u) is not None]
-            name = row["name"]
             router = Router(
                 uuid=row.uuid, name=name, enabled=row.get("enabled"),
                 options=row.get("options", {}), external_ids=row.get("external_ids", {}),
@@ -480,7 +486,11 @@ class Topology:
 
     def lsp_exists(self, name: Optional[str]) -> bool:
         """True when a logical switch port has this name (cheaper than ``lsp``)."""
-        return self._lsp_row(name) is not None
+        if not name:
+            return False
+        if self._lsp_rows is not None and name in self._lsp_rows:
+            return self._lsp_rows[name] is not None
+        return self.nb.table("Logical_Switch_Port").has_value("name", name)
 
     def lsp_option(self, name: Optional[str], key: str) -> Optional[str]:
         """One ``options`` value of the named switch port (None when absent)."""

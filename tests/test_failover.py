@@ -283,6 +283,7 @@ def test_sweep_equals_each_single_scenario(mixed: tuple[Path, Path], size: int) 
     # and the CLI's sweep agrees with separate CLI runs
     data = run_json("--db", str(nb), "--sb", str(sb), "--sweep", str(size))
     assert data["size"] == size and len(data["sweep"]) == len(cases)
+    assert run_json("--db", str(nb), "--sb", str(sb), f"--sweep={size}") == data
     for row in data["sweep"]:
         single = run_json("--db", str(nb), "--sb", str(sb), "--down", ",".join(row["down"]))
         assert lost_set(row["lost_entries"]) == lost_set(

@@ -150,13 +150,19 @@ def label(topo: Topology, nat: Nat, nb_ids: Optional[dict[str, str]] = None,
     return NO_OWNER
 
 
-def label_all(topo: Topology, nats: list[Nat]) -> dict[str, Owner]:
+def labels(topo: Topology, nats: list[Nat]) -> list[Owner]:
+    """The owner of each NAT, in order (the router's markers read once per router)."""
     nb_ids = topo.nb_global_ids
     per_router: dict[str, str] = {}
-    out = {}
+    out = []
     for nat in nats:
         cms = per_router.get(nat.router_uuid)
         if cms is None:
             cms = per_router[nat.router_uuid] = router_cms(topo, topo.router_of(nat), nb_ids)
-        out[nat.uuid] = label(topo, nat, nb_ids, cms)
+        out.append(label(topo, nat, nb_ids, cms))
     return out
+
+
+def label_all(topo: Topology, nats: list[Nat]) -> dict[str, Owner]:
+    """The owner of each NAT by NAT UUID."""
+    return {nat.uuid: owner for nat, owner in zip(nats, labels(topo, nats))}

@@ -7,7 +7,7 @@ from typing import Any, Optional
 
 import typer
 
-from ..analysis.owners import label_all
+from ..analysis.owners import Owner, labels
 from ..analysis.placement import MODES, NatVerdict, classify_all
 from ..errors import UsageError
 from ..render import Column, Report
@@ -38,17 +38,19 @@ def chassis_text(chassis: Optional[str], source: Optional[str],
 
 
 def nat_rows(topo: Topology, verdicts: list[NatVerdict]) -> list[dict[str, Any]]:
-    owners = label_all(topo, [v.nat for v in verdicts])
-    shared: dict[int, tuple] = {}  # per Owner object (unknown is one shared object)
+    owners = labels(topo, [v.nat for v in verdicts])
+    shared: dict[int, tuple[dict, Owner]] = {}  # per Owner object (unknown is shared)
     rows = []
-    for verdict in verdicts:
+    for verdict, owner in zip(verdicts, owners):
         row = verdict.to_dict(topo)
-        owner = owners[verdict.nat.uuid]
         fields = shared.get(id(owner))
         if fields is None:
-            fields = shared[id(owner)] = (owner.to_dict(), owner.cms, owner.kind, owner.intent)
-        row["owner"], row["owner_cms"], row["owner_kind"], row["intent"] = fields
-        row["intent_mismatch"] = owner.mismatch(verdict.mode)
+            fields = shared[id(owner)] = ({
+                "owner": owner.to_dict(), "owner_cms": owner.cms, "owner_kind": owner.kind,
+                "intent": owner.intent, "intent_mismatch": False}, owner)
+        row.update(fields[0])
+        if owner.intent is not None:
+            row["intent_mismatch"] = owner.mismatch(verdict.mode)
         rows.append(row)
     return rows
 
