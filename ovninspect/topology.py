@@ -276,9 +276,6 @@ def parse_bridge_mappings(text: str) -> dict[str, str]:
     return out
 
 
-_MISSING: Any = object()
-
-
 class Topology:
     """The OVN vocabulary for one NB (+ optional SB) snapshot."""
 
@@ -479,10 +476,9 @@ class Topology:
             wanted.add(name)
             rows = self._lsp_rows = self.nb.table("Logical_Switch_Port").find_many(
                 "name", sorted(wanted))
-        row = rows.get(name, _MISSING)
-        if row is _MISSING:
-            row = rows[name] = self.nb.table("Logical_Switch_Port").find("name", name)
-        return row  # type: ignore[return-value]
+        if name not in rows:
+            rows[name] = self.nb.table("Logical_Switch_Port").find("name", name)
+        return rows[name]
 
     def lsp_exists(self, name: Optional[str]) -> bool:
         """True when a logical switch port has this name (cheaper than ``lsp``)."""

@@ -9,11 +9,12 @@ Why a byte search is exact here (the argument of txn_split): in valid JSON an un
 ``"`` delimits a string, and a string followed by ``:`` is an object key.  A row is a flat
 object of datum JSON (atoms and arrays, no objects) under its UUID key, so in the compact
 layout ovsdb-server writes, ``":{`` ends a row key unless it lies inside a string, and
-``"<column>":"<text>"`` is that column of a row.  The search is used only when every key
-of the column holds a plain string (no escapes) and there are exactly as many row keys as
-column keys, so the n-th value belongs to the n-th row; each row parsed is checked to
-hold the value looked up.  Anything else (spaces, rows without the column, ``":{`` inside
-a string) makes the caller parse the table whole.
+``"<column>":"<text>"`` is that column of a row.  Whether a value exists is answered when
+every key of the column holds a plain string (no escapes, no spaces).  Rows are found only
+when there are also exactly as many row keys as column keys, so the n-th value belongs to
+the n-th row; each row parsed is checked to hold the value looked up.  Anything else
+(spaces, rows without the column, ``":{`` inside a string) makes the caller parse the
+table whole.
 """
 
 from __future__ import annotations
