@@ -2,6 +2,7 @@
 # Run ovninspect's test suite on this machine, installing what is missing first:
 #   - Debian's ovn-central, ovn-common, openvswitch-common (real ovsdb-server, ovn-nbctl,
 #     ovn-northd: the tests use them, never mocks);
+#   - as root, OVN 25.03 and 26.03 in Debian roots (scripts/ovn-versions.sh);
 #   - a virtualenv in .venv with ovninspect and its test extras.
 # Usage: bash scripts/test.sh [pytest args...]      (e.g. -k oracle, --runslow)
 set -euo pipefail
@@ -18,6 +19,21 @@ if [ "$need_ovn" = 1 ]; then
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
         ovn-central ovn-common openvswitch-common >/dev/null
+fi
+
+# Real ovn-northd 25.03 and 26.03 besides the host's 23.03, each in a Debian root
+# (scripts/ovn-versions.sh: about 3 minutes the first time, cached in
+# $OVN_VERSIONS_DIR).  The oracle tier runs on every build; OVNINSPECT_OVN_BUILDS=host
+# runs the host's only (and skips building the roots).
+if [ "${OVNINSPECT_OVN_BUILDS:-all}" != host ]; then
+    if [ "$(id -u)" = 0 ]; then
+        echo "== OVN version roots (scripts/ovn-versions.sh)"
+        bash scripts/ovn-versions.sh setup || bash scripts/ovn-versions.sh setup
+        export OVNINSPECT_REQUIRE_BUILDS="${OVNINSPECT_REQUIRE_BUILDS:-23.03,25.03,26.03}"
+    else
+        echo "== not root: the oracle tier runs on the host's OVN only" \
+             "(sudo bash scripts/ovn-versions.sh to add 25.03 and 26.03)"
+    fi
 fi
 
 PY="${PYTHON:-python3}"

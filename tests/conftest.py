@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-from tests.ovnlab import have_ovn
+from tests.ovnlab import OvnBuild, builds, have_ovn
 
 # CI replays the same examples on every run (a red CI must mean a change broke something);
 # local runs explore new ones.  HYPOTHESIS_PROFILE=explore forces random examples anywhere.
@@ -45,6 +45,22 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip_slow)
         if "ovn" in item.keywords and not ovn_ok:
             item.add_marker(skip_ovn)
+
+
+def release_of(build: OvnBuild) -> tuple[int, int, int]:
+    """(major, minor, patch) of a build's ``ovn-northd --version``."""
+    parts = [int(p) for p in build.release.split(".")[:3] if p.isdigit()]
+    return tuple((parts + [0, 0, 0])[:3])  # type: ignore[return-value]
+
+
+@pytest.fixture(scope="session", params=builds() or (None,),
+                ids=lambda b: b.series if b is not None else "no-ovn")
+def ovn_build(request: pytest.FixtureRequest) -> OvnBuild:
+    """Each OVN build the machine has (the host's, then scripts/ovn-versions.sh's): the
+    oracle tier runs once per build.  ``OVNINSPECT_OVN_BUILDS=host|23.03,26.03`` limits."""
+    if request.param is None:
+        pytest.skip("no OVN build installed (ovn-northd not on PATH, no version roots)")
+    return request.param
 
 
 @pytest.fixture(scope="session")

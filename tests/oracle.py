@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 
-from tests.ovnlab import NB_SCHEMA, OvnLab
+from tests.ovnlab import OvnBuild, OvnLab
 
 #: Stages whose gating decides the verdict.
 NAT_STAGES: Tuple[str, ...] = ("lr_in_unsnat", "lr_in_dnat", "lr_out_undnat", "lr_out_snat")
@@ -132,10 +132,22 @@ class Nat:
     external_mac: Optional[str]
     gateway_port: Optional[str]
     routers: FrozenSet[str]  # NB Logical_Router uuids
+    match: str = ""          # NAT.match (>= 24.09): northd adds "(<match>)" to its flows
 
     @property
     def ext_key(self) -> str:
-        return ip_key(self.external_ip) or self.external_ip
+        return ip_key(self.external_ip) or self.external_ip.strip()
+
+    @property
+    def ext_keys(self) -> FrozenSet[str]:
+        """Keys a flow may use for the external IP: the raw text northd copies into its
+        flows (canonicalised when it parses), and the first address in it, which northd
+        >= 25.03 uses for ARP replies (``10.1.1.12.7`` -> ``10.1.1.12``)."""
+        keys = {self.ext_key}
+        first = _FIRST_ADDR_RE.search(self.external_ip)
+        if first:
+            keys.add(ip_key(first.group(0)) or first.group(0))
+        return frozenset(keys)
 
     @property
     def log_key(self) -> str:
@@ -179,6 +191,7 @@ _MATCH_RE = re.compile(
 )
 # action side: ct_snat*/ct_dnat*(X[,...]), ipN.src=X / ipN.dst=X, (xx)reg1 = X
 _CT_RE = re.compile(r"\bct_(snat|dnat)(?:_in_czone)?\(\s*\[?(" + _ADDR + r")")
+_FIRST_ADDR_RE = re.compile(r"\d+\.\d+\.\d+\.\d+|[0-9A-Fa-f]*:[0-9A-Fa-f:]+")
 _SET_RE = re.compile(r"(?<![=!<>])\b(ip[46]\.(?:src|dst)|x?x?reg1)\s*=\s*(" + _ADDR + r")(?![\w:.])")
 
 
@@ -195,13 +208,15 @@ def ip_key(text: str) -> Optional[str]:
         return None
 
 
-def flow_addresses(flow: Flow) -> Tuple[Set[str], Set[str], Set[str]]:
+def flow_addresses(flow: Flow, nat_matches: Iterable[str] = ()
+                   ) -> Tuple[Set[str], Set[str], Set[str]]:
     """(external-side, logical-side, MAC) keys a NAT flow refers to.
 
     Match ``ipN.dst``/ARP/ND targets are external addresses; ``ipN.src`` is the logical
     address except in ``lr_in_ip_input`` (external IP of an SNAT). Actions:
     ``ct_snat*(X)``, ``ipN.src=X`` and ``reg1 = X`` carry the external address,
-    ``ct_dnat*(Y)`` and ``ipN.dst=Y`` the logical one.
+    ``ct_dnat*(Y)`` and ``ipN.dst=Y`` the logical one.  Addresses inside a NAT's own
+    ``(<NAT.match>)`` (``nat_matches``) are not the NAT's and are skipped.
     """
     ext: Set[str] = set()
     log: Set[str] = set()
@@ -209,10 +224,14 @@ def flow_addresses(flow: Flow) -> Tuple[Set[str], Set[str], Set[str]]:
 
     def put(dst: Set[str], val: str) -> None:
         k = ip_key(val)
-        if k is not None:
-            dst.add(k)
+        # an address northd copied as written but Python will not parse (010.1.1.1)
+        dst.add(k if k is not None else val)
 
-    for fld, val in _MATCH_RE.findall(flow.match):
+    match = flow.match
+    for extra in nat_matches:
+        if extra:
+            match = match.replace(f"({extra})", "")
+    for fld, val in _MATCH_RE.findall(match):
         if fld == "eth.dst":
             mac.add(val.lower())
         elif fld.endswith(".src") and flow.stage != "lr_in_ip_input":
@@ -269,6 +288,7 @@ def parse_nats(nats: Table, routers: Table) -> Tuple[Dict[str, Nat], Dict[str, D
             external_mac=as_opt(r.get("external_mac", ["set", []])),
             gateway_port=as_opt(r.get("gateway_port", ["set", []])),
             routers=frozenset(owners.get(u, ())),
+            match=r.get("match", "") or "",
         )
     return out, lrs
 
@@ -290,7 +310,7 @@ def _consistent(nat: Nat, ext: Set[str], log: Set[str], mac: Set[str]) -> bool:
     """True when every address the flow names fits this NAT, and it names at least one."""
     if not (ext or log or mac):
         return False
-    if ext and ext != {nat.ext_key}:
+    if ext and not ext <= nat.ext_keys:
         return False
     if log and log != {nat.log_key}:
         return False
@@ -343,7 +363,8 @@ def attribute_flows(
                   for lr in routers}
         if not any(hinted.values()):
             continue  # hint names a router, port or LB, not a NAT
-        ext, log, mac = flow_addresses(f)
+        ext, log, mac = flow_addresses(
+            f, {n.match for ns in hinted.values() for n in ns if n.match})
         hits: List[Nat] = []
         for lr in routers:
             mine = [n for n in hinted[lr] if _consistent(n, ext, log, mac)]
@@ -361,7 +382,7 @@ def attribute_flows(
 def nat_signature(nat: Nat) -> Tuple[Any, ...]:
     """What northd's NAT flows depend on: identical signatures give identical flows."""
     return (nat.type, nat.ext_key, nat.log_key, nat.logical_port, nat.external_mac,
-            nat.gateway_port, nat.routers)
+            nat.gateway_port, nat.routers, nat.match)
 
 
 def duplicates(nats: Mapping[str, Nat], got: Mapping[str, List[Flow]]) -> Dict[str, str]:
@@ -482,7 +503,8 @@ def _northd_failure(lab: OvnLab) -> str:
     bad: List[str] = []
     if log.exists():
         for line in log.read_text(errors="replace").splitlines():
-            if any(w in line for w in ("EMER", "ERR", "assertion", "abort")):
+            if any(w in line for w in ("EMER", "ERR", "assertion", "abort", "SIGSEGV",
+                                       "signal", "backtrace")):
                 bad.append(line)
     pid = _pid_of(lab, "northd")
     alive = pid is not None and not _exited(pid)
@@ -524,14 +546,26 @@ def read_tables(lab: OvnLab, stages: Iterable[str] = ATTRIBUTED_STAGES) -> Dict[
         ("Datapath_Binding", [], ["_uuid", "external_ids"]),
         ("Logical_DP_Group", [], ["_uuid", "datapaths"]),
     ])
+    nat_cols = ["_uuid", "type", "external_ip", "logical_ip", "logical_port", "external_mac",
+                "gateway_port"]
+    if "match" in _served_columns(lab, "NAT"):
+        nat_cols.append("match")
     nb = _select(lab, "nb", [
-        ("NAT", [], ["_uuid", "type", "external_ip", "logical_ip", "logical_port",
-                     "external_mac", "gateway_port"]),
+        ("NAT", [], nat_cols),
         ("Logical_Router", [], ["_uuid", "name", "nat", "options"]),
     ])
     flows = {"headings": flow_cols, "data": [r for t in sb[:-2] for r in t["data"]]}
     return {"lflows": flows, "datapaths": sb[-2], "dp_groups": sb[-1],
             "nats": nb[0], "routers": nb[1]}
+
+
+def _served_columns(lab: OvnLab, table: str) -> FrozenSet[str]:
+    """Columns of an NB table in the schema the lab's NB server serves (asked once)."""
+    cache = lab.__dict__.setdefault("_oracle_columns", {})
+    if table not in cache:
+        schema = json.loads(lab.client("get-schema", lab.nb_remote, "OVN_Northbound"))
+        cache[table] = frozenset(schema["tables"].get(table, {}).get("columns", {}))
+    return cache[table]
 
 
 def _pid_of(lab: OvnLab, name: str) -> Optional[int]:
@@ -553,7 +587,9 @@ def sync_northd(lab: OvnLab, timeout: float = 30) -> None:
     or does not catch up within ``timeout`` seconds.
     """
     northd = _pid_of(lab, "northd")
-    cmd = ["ovn-nbctl", f"--db={lab.nb_remote}", f"--timeout={max(1, int(timeout))}",
+    if northd is None and lab.started("northd"):
+        raise OracleError(f"ovn-northd is not running; {_northd_failure(lab)}")
+    cmd = [lab.tool("ovn-nbctl"), f"--db={lab.nb_remote}", f"--timeout={max(1, int(timeout))}",
            "--wait=sb", "sync"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + timeout + 5
@@ -588,12 +624,14 @@ def oracle_from_lab(lab: OvnLab, timeout: float = 30,
 
 
 def run_northd_oracle(nb_db_file: os.PathLike | str, timeout: float = 30,
-                      stages: Iterable[str] = ATTRIBUTED_STAGES) -> Dict[str, OracleVerdict]:
-    """Run NB (on a copy of ``nb_db_file``), SB and northd in a temp lab; return verdicts.
+                      stages: Iterable[str] = ATTRIBUTED_STAGES,
+                      build: Optional[OvnBuild] = None) -> Dict[str, OracleVerdict]:
+    """Run NB (on a copy of ``nb_db_file``), SB and northd of ``build`` (default: the
+    host's) in a temp lab; return verdicts.
 
     ``stages=NAT_STAGES`` skips the debugging-only extras (same verdicts, less to read).
     """
-    lab = OvnLab()
+    lab = OvnLab(build=build)
     try:
         lab.start_nb(Path(nb_db_file))
         lab.start_sb()
@@ -649,7 +687,7 @@ def clear_nb(lab: OvnLab) -> None:
     Gateway_Chassis, ...) are garbage-collected with their parents. The next topology can
     then be built on the same lab and read with :func:`oracle_from_lab`.
     """
-    schema = json.loads(NB_SCHEMA.read_text())
+    schema = json.loads(lab.build.nb_schema.read_text())
     first = ("Logical_Router", "Logical_Switch")
     rest = sorted(n for n, t in schema["tables"].items()
                   if t.get("isRoot") and n not in first and n != "NB_Global")
