@@ -13,8 +13,10 @@ import functools
 from dataclasses import dataclass, field
 from typing import AbstractSet, Any, Iterable, Iterator, Optional
 
-from .addr import host_value, parse_ip, valid_mac
+from .addr import host_value, parse_ip
+from .ovn_parse import Address, lrp_networks
 from .ovn_version import OvnVersion, resolve
+from .rules import OvnRules, rules_for
 from .snapshot import Row, Snapshot
 
 # What the analyses read: used to check old schemas and to limit live reads.
@@ -71,10 +73,18 @@ class RouterPort:
     is_dgp: bool = False
     not_dgp_reason: Optional[str] = None        # when it has gateway config but is not a DGP
 
+    @functools.cached_property
+    def northd_networks(self) -> Optional[list[Address]]:
+        """The port's addresses as northd reads them (IPv6 link-local included); None
+        when its ``mac`` does not parse."""
+        return lrp_networks(self.mac, self.networks)
+
     @property
     def usable(self) -> bool:
-        """``mac`` parses and ``networks`` gives at least one IP (rule 3)."""
-        return valid_mac(self.mac) and any(parse_ip(n) for n in self.networks)
+        """northd keeps the port: its ``mac`` parses (rule 3).  ``networks`` need not give
+        an address: northd always adds the IPv6 link-local one (and >= 25.03 allows
+        ``networks=[]``)."""
+        return self.northd_networks is not None
 
     @property
     def has_gateway_config(self) -> bool:
@@ -284,6 +294,7 @@ class Topology:
         self.nb = nb
         self.sb = sb
         self.version: OvnVersion = resolve(nb, ovn_version)
+        self.rules: OvnRules = rules_for(self.version)
         self.routers: dict[str, Router] = {}
         self.router_ports: dict[str, RouterPort] = {}
         self.nats: list[Nat] = []
@@ -406,8 +417,7 @@ class Topology:
 
     def _dgps(self, router: Router) -> list[RouterPort]:
         """The router's DGPs under the applicable release (rule 3)."""
-        v = self.version
-        old_redirect = not v.at_least(20, 12)
+        old_redirect = self.rules.redirect_chassis_dgp
         dgps = []
         for port in router.ports:
             configured = port.has_gateway_config or (
@@ -421,9 +431,9 @@ class Topology:
                 port.not_dgp_reason = "a gateway router cannot have distributed gateway ports"
                 continue
             if not port.usable:
-                port.not_dgp_reason = "its mac or networks do not parse, so northd skips it"
+                port.not_dgp_reason = "its mac does not parse, so northd skips it"
                 continue
-            if dgps and not v.at_least(21, 9):
+            if dgps and self.rules.one_dgp_per_router:
                 port.not_dgp_reason = (f"OVN before 21.09 allows one DGP per router; "
                                        f"{dgps[0].name} is the one")
                 continue

@@ -548,7 +548,7 @@ def read_tables(lab: OvnLab, stages: Iterable[str] = ATTRIBUTED_STAGES) -> Dict[
     ])
     nat_cols = ["_uuid", "type", "external_ip", "logical_ip", "logical_port", "external_mac",
                 "gateway_port"]
-    if "match" in _served_columns(lab, "NAT"):
+    if "match" in served_columns(lab, "NAT"):
         nat_cols.append("match")
     nb = _select(lab, "nb", [
         ("NAT", [], nat_cols),
@@ -559,7 +559,7 @@ def read_tables(lab: OvnLab, stages: Iterable[str] = ATTRIBUTED_STAGES) -> Dict[
             "nats": nb[0], "routers": nb[1]}
 
 
-def _served_columns(lab: OvnLab, table: str) -> FrozenSet[str]:
+def served_columns(lab: OvnLab, table: str) -> FrozenSet[str]:
     """Columns of an NB table in the schema the lab's NB server serves (asked once)."""
     cache = lab.__dict__.setdefault("_oracle_columns", {})
     if table not in cache:
@@ -633,7 +633,7 @@ def run_northd_oracle(nb_db_file: os.PathLike | str, timeout: float = 30,
     """
     lab = OvnLab(build=build)
     try:
-        lab.start_nb(Path(nb_db_file))
+        lab.start_nb(Path(nb_db_file), upgrade=True)
         lab.start_sb()
         lab.start_northd()
         return oracle_from_lab(lab, timeout=timeout, stages=stages)

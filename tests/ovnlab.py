@@ -216,14 +216,17 @@ class OvnLab:
         return self.path("sb.db")
 
     # -- servers ----------------------------------------------------------------------
-    def _start_db(self, name: str, schema: Path, db_file: Optional[Path]) -> None:
+    def _start_db(self, name: str, schema: Path, db_file: Optional[Path],
+                  upgrade: bool = False) -> None:
         db = self.path(f"{name}.db")
         if db_file is not None:
             shutil.copyfile(db_file, db)  # serve a copy: ovsdb-server rewrites its file
             # as an upgrade does: the copy gets this build's schema (a no-op when equal)
             tool = self.tool("ovsdb-tool")
             inner = self.build.inside(schema)
-            if (run([tool, "db-is-standalone", str(db)], check=False, want_rc=True) == 0
+            if upgrade and (run([tool, "db-is-standalone", str(db)], check=False, want_rc=True) == 0
+                    and run([tool, "db-name", str(db)]).strip()
+                    == run([tool, "schema-name", inner]).strip()
                     and run([tool, "needs-conversion", str(db), inner]).strip() == "yes"):
                 run([tool, "convert", str(db), inner])
         elif not db.exists():
@@ -238,9 +241,11 @@ class OvnLab:
         ])
         self._daemons.append(name)
 
-    def start_nb(self, db_file: Optional[Path] = None) -> OvnLab:
-        """Start the NB server, empty or on a copy of ``db_file``."""
-        self._start_db("nb", self.build.nb_schema, db_file)
+    def start_nb(self, db_file: Optional[Path] = None, upgrade: bool = False) -> OvnLab:
+        """Start the NB server, empty or on a copy of ``db_file`` (with ``upgrade``, a
+        standalone copy is converted to this build's NB schema first, as an upgrade
+        would)."""
+        self._start_db("nb", self.build.nb_schema, db_file, upgrade)
         return self
 
     def start_sb(self, db_file: Optional[Path] = None) -> OvnLab:

@@ -480,6 +480,8 @@ class _Builder:
             return Fixed(False, f"inactive: {verdict.reason}", verdict.rules)
         if "dnat-blackhole" in verdict.flags:
             return Fixed(False, f"black-holed: {verdict.reason}", verdict.rules)
+        if verdict.datapath is not None and verdict.datapath.nothing_translated:
+            return Fixed(False, f"not translated: {verdict.reason}", verdict.rules)
         if router.is_gateway_router:
             return self.gr(router)
         if verdict.mode == DISTRIBUTED:
@@ -489,22 +491,22 @@ class _Builder:
 
     def lb_dep(self, router: Router, lb: LoadBalancer, ip: str) -> tuple[Dependency, str]:
         """Rule 25 and §4: who serves an LB VIP on a gateway-handled router."""
-        v = self.topo.version
+        rules = self.topo.rules
         if router.disabled:
             return Fixed(False, f"router {router.name} has enabled=false (rule 4)", (4,)), INACTIVE
         if router.is_gateway_router:
             return self.gr(router), CENTRALIZED
-        if v.at_least(26, 3) and lb.options.get("distributed", "").lower() == "true":
+        if rules.lb_distributed_option and lb.options.get("distributed", "").lower() == "true":
             return Fixed(None, f"load balancer {lb.name or lb.uuid} has options:distributed="
                          "true: served on its backends' chassis, which is not modelled (rule 25)",
                          (25,)), DISTRIBUTED
         dgps = router.dgps
         if len(dgps) == 1:
             return self.dgp(dgps[0]), CENTRALIZED
-        if v.between((21, 9, 0), (22, 3)):
+        if rules.multi_dgp_drops_nat:
             return Fixed(False, f"router {router.name} has {len(dgps)} DGPs: this OVN applies "
                          "no load balancer on it (rule 25)", (25,)), INACTIVE
-        if not v.at_least(25, 3):
+        if rules.lb_first_dgp_only:
             self.notes.add(f"router {router.name} has {len(dgps)} DGPs: OVN before 25.03 gives "
                            f"LB flows only to the first one, {dgps[0].name} (rule 25)")
             return self.dgp(dgps[0]), CENTRALIZED

@@ -12,8 +12,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from ..addr import bounds, parse_ip, valid_mac
+from ..ovn_parse import (
+    Address,
+    eth_addr_from_string,
+    extract_ip_addresses,
+    find_member_address,
+    ip_parse_masked,
+    ipv6_parse_masked,
+)
+from ..rules import OvnRules
 from ..topology import Nat, Router, RouterPort, Topology, first_value, predicted_active
+from .datapath import DatapathEffect, datapath_effect
 
 DISTRIBUTED, CENTRALIZED, INACTIVE = "distributed", "centralized", "inactive"
 MODES = (DISTRIBUTED, CENTRALIZED, INACTIVE)
@@ -34,6 +43,7 @@ class NatVerdict:
     cause: Optional[str] = None            # inactive: router-disabled | not-applied | invalid
     flags: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    datapath: Optional[DatapathEffect] = None   # flows that do not do what the row says
 
     @property
     def router(self) -> str:
@@ -61,23 +71,18 @@ class NatVerdict:
 
 def _rule13(topo: Topology, router: Router) -> dict[str, str]:
     """DGPs whose peer switch gets its own chassisredirect port (rule 13)."""
-    v = topo.version
-    if len(router.dgps) != 1:
+    mode = topo.rules.peer_cr_port
+    if mode is None or len(router.dgps) != 1:
         return {}
     dgp = router.dgps[0]
-    if v.at_least(25, 3):
-        needs_option = False
-    elif v.at_least(24, 3, 6) and not v.at_least(24, 10):
-        needs_option = True
-    else:
-        return {}
-    if needs_option and dgp.options.get("centralize_routing", "").lower() != "true":
+    if mode == "centralize_routing" and dgp.options.get(
+            "centralize_routing", "").lower() != "true":
         return {}
     peer = topo.peer_switch_port(dgp)
     if peer is None or peer.switch_uuid is None or topo.localnets(peer.switch_uuid):
         return {}
     why = (f"DGP {dgp.name}'s peer switch {peer.switch} has no localnet port, so OVN "
-           f"{'>= 25.03' if not needs_option else '24.03.6-24.09 with centralize_routing'} "
+           f"{'>= 25.03' if mode == 'auto' else '24.03.6-24.09 with centralize_routing'} "
            "centralizes all its routing and NAT on the gateway")
     return {dgp.uuid: why}
 
@@ -86,16 +91,15 @@ class _RouterFacts:
     """What holds for every NAT of one router, worked out once (a router may have
     thousands of NATs): router-wide verdicts, rule 13, DGP subnets, pinned ports."""
 
-    __slots__ = ("router", "is_gr", "inactive", "centralize_all", "dgp_bounds", "pinned")
+    __slots__ = ("router", "is_gr", "inactive", "centralize_all", "dgp_nets", "pinned")
 
     def __init__(self, topo: Topology, router: Router) -> None:
         self.router = router
         self.is_gr = router.is_gateway_router
         self.inactive = _router_inactive(topo, router)
         self.centralize_all = _rule13(topo, router)
-        # each DGP with the (version, first, last) of its networks, for rules 10-11
-        self.dgp_bounds = [(dgp, [b for b in map(bounds, dgp.networks) if b is not None])
-                           for dgp in router.dgps]
+        # each DGP with its networks as northd reads them, for rules 10-11
+        self.dgp_nets = [(dgp, dgp.northd_networks) for dgp in router.dgps]
         # internal ports with reside-on-redirect-chassis (§1.7)
         self.pinned = [p for p in router.ports if not p.is_dgp and p.options.get(
             "reside-on-redirect-chassis", "").lower() == "true"]
@@ -104,7 +108,6 @@ class _RouterFacts:
 def _router_inactive(topo: Topology, router: Router
                      ) -> Optional[tuple[str, str, tuple[int, ...]]]:
     """(cause, reason, rules) when no NAT of the router is applied (rules 4-5)."""
-    v = topo.version
     if router.disabled:
         return ("router-disabled", f"router {router.name} has enabled=false: it drops all "
                 "traffic, NAT included", (4,))
@@ -114,9 +117,9 @@ def _router_inactive(topo: Topology, router: Router
         return ("not-applied", f"router {router.name} is neither a gateway router nor has a "
                 "distributed gateway port: northd builds no NAT flows"
                 + (f" ({extra})" if extra else ""), (4,))
-    if len(router.dgps) > 1 and v.between((21, 9, 0), (22, 3)):
+    if len(router.dgps) > 1 and topo.rules.multi_dgp_drops_nat:
         return ("not-applied", f"router {router.name} has {len(router.dgps)} DGPs: OVN "
-                f"{v.release[0]}.{v.release[1]:02d} applies no NAT on such routers", (5,))
+                f"{topo.rules.series} applies no NAT on such routers", (5,))
     return None
 
 
@@ -125,76 +128,144 @@ def _inactive(nat: Nat, cause: str, reason: str, rules: tuple[int, ...],
     return NatVerdict(nat, INACTIVE, reason, rules, cause=cause, flags=flags or [])
 
 
-def _validity(topo: Topology, router: Router, nat: Nat
-              ) -> tuple[Optional[NatVerdict], Optional[tuple[int, int]]]:
-    """Rules 6-9: reasons northd rejects the row itself (§1.3 order); else the external
-    IP as (version, integer value) for the DGP choice."""
-    v = topo.version
-    ext = nat.ext  # "/32" passes, "/24" does not (checked on 23.03)
-    if ext is None:
-        return _inactive(nat, "invalid", f"external_ip {nat.external_ip!r} is not one IPv4 or "
-                         "IPv6 address: northd drops this NAT", (6,)), None
-    if nat.external_mac is not None and not valid_mac(nat.external_mac):
-        mac_checked = v.at_least(25, 3) or (
-            nat.type == "dnat_and_snat" and nat.logical_port is not None and bool(router.dgps))
-        if mac_checked:
-            return _inactive(nat, "invalid", f"external_mac {nat.external_mac!r} is not a MAC: "
-                             "northd drops this NAT", (9,)), None
-    if nat.allowed_ext_ips and nat.exempted_ext_ips and v.at_least(20, 9):
-        return _inactive(nat, "invalid", "both allowed_ext_ips and exempted_ext_ips are set: "
-                         "northd drops this NAT", (7,)), None
-    logical = parse_ip(nat.logical_ip)
+def _external_address(rules: OvnRules, text: str) -> tuple[Optional[Address], str]:
+    """Rule 6: the one address northd reads from ``external_ip``, or why there is none."""
+    if rules.external_ip_parser == "extract":      # >= 25.03: extract_ip_addresses
+        found = extract_ip_addresses(text)
+        if len(found) == 1:
+            return found[0], ""
+        return None, ("holds no IP address" if not found else
+                      f"holds {len(found)} addresses ({', '.join(a.text for a in found)})")
+    for parse, host in ((ip_parse_masked, 32), (ipv6_parse_masked, 128)):
+        address = parse(text)                        # <= 24.09: ip_parse_masked
+        if address is not None and address.plen == host:
+            return address, ""
+    return None, "is not one IPv4 or IPv6 host address (a /32 or /128 suffix is allowed)"
+
+
+def _logical_problem(nat: Nat, ext: Address) -> Optional[str]:
+    """Rule 8: why northd refuses ``logical_ip`` for a NAT whose external address is
+    ``ext``, or None."""
+    parse = ipv6_parse_masked if ext.version == 6 else ip_parse_masked
+    logical = parse(nat.logical_ip)
+    family = f"IPv{ext.version}"
     if logical is None:
-        return _inactive(nat, "invalid", f"logical_ip {nat.logical_ip!r} is not an IP address "
-                         "or network: northd drops this NAT", (8,)), None
-    if logical.version != ext[0]:
-        return _inactive(nat, "invalid", f"logical_ip {nat.logical_ip} is IPv{logical.version} "
-                         f"but external_ip {nat.external_ip} is IPv{ext[0]}: northd drops "
-                         "this NAT", (8,)), None
+        what = "address or network" if nat.type == "snat" else "address"
+        return f"logical_ip {nat.logical_ip!r} is not an {family} {what} (external_ip is {family})"
     if nat.type != "snat" and not logical.is_host:
-        return _inactive(nat, "invalid", f"logical_ip {nat.logical_ip} is a network; a "
-                         f"{nat.type} needs a single address: northd drops this NAT", (8,)), None
-    return None, ext
+        return (f"logical_ip {nat.logical_ip} is a network; a {nat.type} needs a single "
+                "address")
+    return None
 
 
-def _inside(value: Optional[tuple[int, int]], nets: list[tuple[int, int, int]]) -> bool:
-    if value is None:
+def _mac_checked(rules: OvnRules, router: Router, nat: Nat) -> bool:
+    """Rule 9: does northd validate this NAT's ``external_mac``?"""
+    return rules.mac_always_validated or (
+        nat.type == "dnat_and_snat" and nat.logical_port is not None and bool(router.dgps))
+
+
+def _validity(topo: Topology, facts: _RouterFacts, nat: Nat
+              ) -> tuple[Optional[NatVerdict], Optional[Address], Optional[RouterPort], list[str]]:
+    """Rules 6-11 in northd's order for the release (the first failure is the one northd
+    logs): an invalid verdict, or the external address and the NAT's DGP (None on a
+    gateway router) with flags from the DGP choice."""
+    rules, router = topo.rules, facts.router
+    ext, why = _external_address(rules, nat.external_ip)
+    choice: Optional[DgpChoice] = None
+
+    def check(rule: int) -> Optional[tuple[str, int]]:
+        nonlocal choice
+        if rule == 6 and ext is None:
+            return f"external_ip {nat.external_ip!r} {why}", 6
+        if (rule == 9 and nat.external_mac is not None and _mac_checked(rules, router, nat)
+                and not eth_addr_from_string(nat.external_mac)):
+            return f"external_mac {nat.external_mac!r} is not a MAC", 9
+        if (rule == 7 and nat.allowed_ext_ips and nat.exempted_ext_ips
+                and rules.both_ext_ips_invalid):
+            return "both allowed_ext_ips and exempted_ext_ips are set", 7
+        if rule == 8:
+            assert ext is not None
+            problem = _logical_problem(nat, ext)
+            return (problem, 8) if problem else None
+        if rule == 10:
+            choice = _choose_dgp(topo, facts, nat, ext)
+            return (choice.problem, choice.rule) if choice.problem else None
+        return None
+
+    # en-lr-nat.c lr_nat_record_init (>= 25.03); northd.c lrouter_check_nat_entry (older)
+    order = (6, 9, 7, 8, 10) if rules.external_ip_parser == "extract" else (7, 6, 10, 8, 9)
+    for rule in order:
+        failed = check(rule)
+        if failed is not None:
+            return _inactive(nat, "invalid", f"{failed[0]}: northd drops this NAT",
+                             (failed[1],)), None, None, []
+    assert choice is not None
+    return None, ext, choice.port, choice.flags
+
+
+@dataclass(slots=True)
+class DgpChoice:
+    """The DGP a NAT uses (rules 10-11), or why it has none."""
+
+    port: Optional[RouterPort] = None
+    problem: Optional[str] = None
+    rule: int = 10
+    flags: list[str] = field(default_factory=list)
+
+
+def _in_networks(address: Optional[tuple[int, int]], nets: list[Address]) -> bool:
+    """``find_lport_address``: the address inside one of the port's networks."""
+    if address is None:
         return False
-    version, number = value
-    return any(v == version and first <= number <= last for v, first, last in nets)
+    version, value = address
+    for net in nets:
+        if net.version == version:
+            bits = 32 if version == 4 else 128
+            shift = bits - net.plen
+            if (net.value >> shift) == (value >> shift):
+                return True
+    return False
 
 
-def _choose_dgp(topo: Topology, facts: _RouterFacts, nat: Nat,
-                ext: Optional[tuple[int, int]]
-                ) -> tuple[Optional[RouterPort], Optional[NatVerdict], list[str]]:
-    """Rules 10-11: the NAT's DGP, or an invalid verdict."""
+def _choose_dgp(topo: Topology, facts: _RouterFacts, nat: Nat, ext: Optional[Address]
+                ) -> DgpChoice:
+    """Rules 10-11: the NAT's DGP (None on a gateway router), or why there is none."""
     router = facts.router
-    flags: list[str] = []
     if nat.gateway_port_uuid:
+        if facts.is_gr:
+            return DgpChoice(problem=f"gateway_port is set but {router.name} is a gateway "
+                             "router, which has no DGPs")
         port = topo.router_ports.get(nat.gateway_port_uuid)
         if port is None or port.router_uuid != router.uuid:
             owner = f" of router {port.router}" if port is not None else ""
             name = port.name if port is not None else nat.gateway_port_uuid
-            return None, _inactive(nat, "invalid", f"gateway_port {name}{owner} is not a port of "
-                                   f"router {router.name}: northd drops this NAT", (10,)), flags
+            return DgpChoice(problem=f"gateway_port {name}{owner} is not a port of router "
+                             f"{router.name}")
         if not port.is_dgp:
-            return None, _inactive(nat, "invalid", f"gateway_port {port.name} is not a "
-                                   "distributed gateway port: northd drops this NAT", (10,)), flags
-        return port, None, flags
-    if len(facts.dgp_bounds) == 1:
-        dgp, nets = facts.dgp_bounds[0]
-        if not _inside(ext, nets):
-            flags.append("off-link")
-        return dgp, None, flags
-    matching = [dgp for dgp, nets in facts.dgp_bounds if _inside(ext, nets)]
+            return DgpChoice(problem=f"gateway_port {port.name} is not a distributed gateway "
+                             "port")
+        return DgpChoice(port)
+    if facts.is_gr:
+        return DgpChoice()
+    if len(facts.dgp_nets) == 1:
+        dgp, nets = facts.dgp_nets[0]
+        inside = ext is not None and _in_networks((ext.version, ext.value), nets)
+        return DgpChoice(dgp, flags=[] if inside else ["off-link"])
+    # several DGPs: northd matches the raw text, parsed strictly (find_lport_address)
+    member = find_member_address(nat.external_ip)
+    matching = [dgp for dgp, nets in facts.dgp_nets if _in_networks(member, nets)]
     if not matching:
         names = ", ".join(d.name for d in router.dgps)
-        return None, _inactive(nat, "invalid", f"router has {len(router.dgps)} DGPs ({names}), "
-                               f"{nat.external_ip} is in none of their subnets and gateway_port "
-                               "is not set: northd drops this NAT", (11,)), flags
-    if len(matching) > 1:
-        flags.append("ambiguous-gateway-port")
-    return matching[0], None, flags
+        if member is None:
+            return DgpChoice(problem=f"router has {len(router.dgps)} DGPs ({names}), "
+                             "gateway_port is not set, and northd cannot match "
+                             f"{nat.external_ip!r} against their networks (only a bare "
+                             "address matches)", rule=11)
+        return DgpChoice(problem=f"router has {len(router.dgps)} DGPs ({names}), "
+                         f"{nat.external_ip} is in none of their subnets and gateway_port is "
+                         "not set", rule=11)
+    flags = ["ambiguous-gateway-port"] if len(matching) > 1 else []
+    return DgpChoice(matching[0], flags=flags)
 
 
 def _where_centralized(topo: Topology, dgp: RouterPort, cache: dict
@@ -237,22 +308,19 @@ def classify(topo: Topology, facts: _RouterFacts, nat: Nat, where: dict) -> NatV
     router = facts.router
     if facts.inactive is not None:
         return _inactive(nat, *facts.inactive)
-    invalid, ext = _validity(topo, router, nat)
+    invalid, ext, dgp, flags = _validity(topo, facts, nat)
     if invalid is not None:
         return invalid
+    assert ext is not None
 
     if facts.is_gr:
-        if nat.gateway_port_uuid:
-            return _inactive(nat, "invalid", f"gateway_port is set but {router.name} is a gateway "
-                             "router, which has no DGPs: northd drops this NAT", (10,))
         chassis = router.gr_chassis or None
-        return NatVerdict(nat, CENTRALIZED, f"gateway router: handled on its chassis "
-                          f"{chassis or '(empty options:chassis)'}, with no failover", (2,),
-                          chassis=chassis, chassis_source="gateway-router")
+        verdict = NatVerdict(nat, CENTRALIZED, f"gateway router: handled on its chassis "
+                             f"{chassis or '(empty options:chassis)'}, with no failover", (2,),
+                             chassis=chassis, chassis_source="gateway-router")
+        _apply_datapath(nat, ext, verdict)
+        return verdict
 
-    dgp, invalid, flags = _choose_dgp(topo, facts, nat, ext)
-    if invalid is not None:
-        return invalid
     assert dgp is not None
     if nat.type == "dnat_and_snat":
         verdict = _classify_fip(topo, nat, dgp, facts)
@@ -260,7 +328,7 @@ def classify(topo: Topology, facts: _RouterFacts, nat: Nat, where: dict) -> NatV
         verdict = NatVerdict(nat, CENTRALIZED, f"{nat.type} is never distributed: handled on "
                              f"the active gateway of DGP {dgp.name}", (14,), gateway_port=dgp)
         if (nat.type == "dnat" and nat.logical_port is not None
-                and nat.external_mac is not None and valid_mac(nat.external_mac)):
+                and nat.external_mac is not None and eth_addr_from_string(nat.external_mac)):
             verdict.flags.append("dnat-blackhole")
             verdict.rules = (14, 16)
             verdict.reason += (f"; but with logical_port and external_mac set, ARP for "
@@ -273,11 +341,23 @@ def classify(topo: Topology, facts: _RouterFacts, nat: Nat, where: dict) -> NatV
             verdict.notes.append(f"{nat.external_ip} is in the subnets of several DGPs; "
                                  "northd's choice depends on its internal order (set "
                                  "gateway_port)")
+    _apply_datapath(nat, ext, verdict)
     if verdict.mode == DISTRIBUTED:
         _where_distributed(topo, nat, verdict)
     else:
         verdict.chassis, verdict.chassis_source = _where_centralized(topo, dgp, where)
     return verdict
+
+
+def _apply_datapath(nat: Nat, ext: Address, verdict: NatVerdict) -> None:
+    """Flows northd builds that do not do what the row says (rule 6; ovn-changes §3)."""
+    effect = datapath_effect(nat, ext, verdict.mode == DISTRIBUTED)
+    if effect is None:
+        return
+    verdict.datapath = effect
+    verdict.flags.extend(effect.flags)
+    verdict.reason += "; but " + effect.reason
+    verdict.rules = tuple(dict.fromkeys((*verdict.rules, 6)))
 
 
 def _classify_fip(topo: Topology, nat: Nat, dgp: RouterPort, facts: _RouterFacts) -> NatVerdict:

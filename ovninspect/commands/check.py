@@ -37,7 +37,7 @@ def check_report(topo: Topology, result: CheckResult) -> Report:
     rows = [f.to_dict() for f in result.findings]
     counts = result.counts()
     summary = [f"{len(rows)} finding(s): " + ", ".join(f"{counts[s]} {s}" for s in SEVERITIES),
-               f"OVN rules: {topo.version.label()}"]
+               *topo.rules.footer()]
     columns = [
         Column("severity", "SEVERITY", color=SEVERITY_COLORS.get),
         Column("rule", "RULE"),
@@ -50,7 +50,8 @@ def check_report(topo: Topology, result: CheckResult) -> Report:
         notes.append(f"rules needing --sb were skipped: {', '.join(result.skipped_rules)} "
                      "(give --sb to run them)")
     extra = {"skipped_rules": list(result.skipped_rules), "rules_run": list(result.rules_run),
-             "summary": counts, "ovn_version": topo.version.label()}
+             "summary": counts, "ovn_version": topo.version.label(),
+             "ovn_rules": topo.rules.to_dict()}
     return Report("findings", rows, columns, extra=extra, summary=summary, notes=notes,
                   empty_message="no findings")
 

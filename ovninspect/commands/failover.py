@@ -52,6 +52,7 @@ def scenario_report(model: FailoverModel, scenario: Scenario,
         f"{len(scenario.results)} entries: {counts['kept']} kept, {counts['moved']} moved to "
         f"another chassis, {counts['lost']} lost, {counts['unknown']} unknown, "
         f"{counts['unreachable']} unreachable even with every chassis up",
+        *topo.rules.footer(),
     ]
     if only is not None:
         summary.append(f"showing {len(rows)} entries ({', '.join(sorted(only))})")
@@ -71,7 +72,8 @@ def scenario_report(model: FailoverModel, scenario: Scenario,
         Column("reason", "REASON"),
     ]
     extra = {"down": list(scenario.down), "summary": counts,
-             "ovn_version": topo.version.label(), "notes": list(model.notes)}
+             "ovn_version": topo.version.label(), "ovn_rules": topo.rules.to_dict(),
+             "notes": list(model.notes)}
     if topo.has_sb:
         extra["down_hostnames"] = [topo.hostname(c) for c in scenario.down]
     return Report("entries", rows, columns, extra=extra, summary=summary, notes=model.notes,
@@ -103,6 +105,7 @@ def sweep_report(model: FailoverModel, cases: list[SweepCase], spofs: list[Singl
             summary.append(f"  ... {len(spofs) - 25} more (see --format json)")
     else:
         summary.append("no single points of failure")
+    summary += topo.rules.footer()
     columns = [
         Column("down", "DOWN", show=lambda r: ", ".join(with_host(topo, c) for c in r["down"])),
         Column("lost", "LOST", color=lambda v: "red" if v else "green"),
@@ -111,7 +114,8 @@ def sweep_report(model: FailoverModel, cases: list[SweepCase], spofs: list[Singl
     ]
     extra = {"single_points_of_failure": [s.to_dict(topo) for s in spofs],
              "candidates": list(model.gateway_chassis), "size": size,
-             "ovn_version": topo.version.label(), "notes": list(model.notes)}
+             "ovn_version": topo.version.label(), "ovn_rules": topo.rules.to_dict(),
+             "notes": list(model.notes)}
     return Report("sweep", rows, columns, extra=extra, summary=summary, notes=model.notes,
                   empty_message="no gateway chassis to sweep")
 

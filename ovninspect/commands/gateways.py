@@ -42,7 +42,7 @@ def gateways_report(topo: Topology, views: list[GatewayPortView],
     observed = sum(1 for v in views if v.active_observed)
     summary = [f"{len(views)} gateway port(s): {dgps} DGP(s), {len(views) - dgps} gateway "
                f"router(s); observed active known for {observed}, differs from predicted "
-               f"for {differ}"]
+               f"for {differ}", *topo.rules.footer()]
     if not topo.has_sb:
         summary.append("no SB data: predictions assume every member chassis is registered; "
                        "give --sb for bindings and hostnames")
@@ -66,7 +66,8 @@ def gateways_report(topo: Topology, views: list[GatewayPortView],
     ]
     all_notes = sorted({n for v in views for n in v.notes} | set(notes or []))
     return Report("gateway_ports", rows, columns, summary=summary, notes=all_notes[:40],
-                  extra={"ovn_version": topo.version.label()},
+                  extra={"ovn_version": topo.version.label(),
+                         "ovn_rules": topo.rules.to_dict()},
                   empty_message="no distributed gateway ports or gateway routers")
 
 

@@ -59,7 +59,7 @@ def nat_report(topo: Topology, verdicts: list[NatVerdict]) -> Report:
     rows = nat_rows(topo, verdicts)
     counts = Counter(v.mode for v in verdicts)
     summary = [f"{len(verdicts)} NAT(s): " + ", ".join(f"{counts.get(m, 0)} {m}" for m in MODES),
-               f"OVN rules: {topo.version.label()}"]
+               *topo.rules.footer()]
     mismatches = sum(1 for r in rows if r["intent_mismatch"])
     if mismatches:
         summary.append(f"{mismatches} NAT(s) where the CMS intent differs from what OVN does "
@@ -84,7 +84,7 @@ def nat_report(topo: Topology, verdicts: list[NatVerdict]) -> Report:
         Column("reason", "REASON"),
     ]
     notes = sorted({n for v in verdicts for n in v.notes})[:20]
-    extra = {"ovn_version": topo.version.label(),
+    extra = {"ovn_version": topo.version.label(), "ovn_rules": topo.rules.to_dict(),
              "summary": {m: counts.get(m, 0) for m in MODES}}
     return Report("nats", rows, columns, extra=extra, summary=summary, notes=notes,
                   empty_message="no NAT rows")

@@ -26,6 +26,13 @@ RULES: tuple[Rule, ...] = (
     Rule("nat-inactive", ERROR, nat.nat_inactive,
          "the router processes no NAT (no DGP and not a gateway router, several DGPs on OVN "
          "21.09-22.03); warning when the router has enabled=false"),
+    Rule("nat-prefix-external-ip", ERROR, nat.nat_prefix_external_ip,
+         "an external_ip with a network prefix (10.1.1.10/24) that OVN >= 25.03 accepts: every "
+         "address of the prefix is DNATed to the logical IP"),
+    Rule("nat-flows-rejected", ERROR, nat.nat_flows_rejected,
+         "northd builds flows from the row's text but ovn-controller cannot parse them "
+         "(010.1.1.1, 10.1.1.300, 10.1.1.1.7, a /32 where ct_snat needs an address, short MAC "
+         "octets): part or all of the NAT is never translated"),
     Rule("dnat-blackhole", ERROR, nat.dnat_blackhole,
          "a dnat with logical_port and external_mac: ARP is answered from the port's chassis "
          "but DNAT runs only on the gateway"),

@@ -10,13 +10,15 @@ from typing import Optional
 
 from ...addr import in_network
 from ...topology import Router, RouterPort, Topology
+from ..datapath import FLOWS_REJECTED, PREFIX_EXTERNAL_IP
 from ..owners import KUBE_OVN
 from ..placement import INACTIVE
 from .base import ERROR, INFO, WARNING, Context, Finding, norm_ip
 
 # Fix hints for nat-invalid, by the semantics §7 rule that rejected the row.
 _INVALID_HINTS = {
-    6: "Set external_ip to exactly one IPv4 or IPv6 address (no prefix, no list).",
+    6: "Set external_ip to exactly one IPv4 or IPv6 address, written plainly (no prefix, no "
+       "list, no spaces).",
     7: "Keep only one of allowed_ext_ips and exempted_ext_ips.",
     8: "Use a logical_ip of the external_ip's address family; dnat and dnat_and_snat need a "
        "single host address (only snat takes a CIDR).",
@@ -77,6 +79,40 @@ def nat_inactive(topo: Topology, ctx: Context) -> list[Finding]:
         out.append(Finding("nat-inactive", severity, ctx.nat_object(v.nat), message,
                            _inactive_hint(topo, router, v.cause, v.rules),
                            ctx.nat_details(v.nat, cause=v.cause, ovn_rules=list(v.rules))))
+    return out
+
+
+def nat_prefix_external_ip(topo: Topology, ctx: Context) -> list[Finding]:
+    """An ``external_ip`` with a network prefix that northd >= 25.03 accepts: its flows
+    match the whole prefix (rule 6; ovn-changes §3)."""
+    out = []
+    for v in ctx.verdicts:
+        if PREFIX_EXTERNAL_IP not in v.flags or v.datapath is None:
+            continue
+        message = v.datapath.reason
+        hint = (f"Set external_ip to the single address: ovn-nbctl set NAT {v.nat.uuid} "
+                f"external_ip={v.nat.external_ip.strip().split('/')[0]}")
+        out.append(Finding("nat-prefix-external-ip", ERROR, ctx.nat_object(v.nat), message,
+                           hint, ctx.nat_details(v.nat, mode=v.mode)))
+    return out
+
+
+def nat_flows_rejected(topo: Topology, ctx: Context) -> list[Finding]:
+    """northd builds flows from the row's text, but ovn-controller cannot parse some or all
+    of them (a leading zero, an octet over 255, trailing junk, a ``/32`` where an action
+    needs an address, a MAC with short octets): rule 6, ovn-changes §3."""
+    out = []
+    for v in ctx.verdicts:
+        if FLOWS_REJECTED not in v.flags or v.datapath is None:
+            continue
+        reason = v.datapath.reason
+        message = reason.split("; ")[-1] if PREFIX_EXTERNAL_IP in v.flags else reason
+        hint = ("Write the addresses plainly (e.g. 10.1.1.10, not 010.1.1.10, 10.1.1.10/32 or "
+                "10.1.1.10.7) and the MAC as six two-digit hex octets.")
+        out.append(Finding("nat-flows-rejected", ERROR, ctx.nat_object(v.nat), message, hint,
+                           ctx.nat_details(v.nat, mode=v.mode,
+                                           translated_inbound=v.datapath.inbound,
+                                           translated_outbound=v.datapath.outbound)))
     return out
 
 
@@ -182,7 +218,7 @@ def eip_off_link(topo: Topology, ctx: Context) -> list[Finding]:
             continue
         router = topo.router_of(v.nat)
         dynamic = _redistributes_nat(router, dgp)
-        if dynamic and topo.version.at_least(25, 3):
+        if dynamic and topo.rules.dynamic_routing:
             continue   # OVN advertises it itself: nothing to do upstream
         via = ", ".join(dgp.ips) or dgp.name
         nets = ", ".join(dgp.networks)
@@ -201,9 +237,8 @@ def eip_off_link(topo: Topology, ctx: Context) -> list[Finding]:
                             f"({onlink[0].source}), which contains it, so it is probably "
                             "on-link upstream")
         if dynamic:
-            message += (f"; options:dynamic-routing is set but OVN "
-                        f"{topo.version.release[0]}.{topo.version.release[1]:02d} predates "
-                        "dynamic routing (25.03), so nothing is advertised")
+            message += (f"; options:dynamic-routing is set but OVN {topo.rules.series} "
+                        "predates dynamic routing (25.03), so nothing is advertised")
         owner = ctx.owners.get(v.nat.uuid)
         if owner is not None and owner.cms == KUBE_OVN:
             message += ("; Kube-OVN allocates OvnEips inside the external subnet, so this row "

@@ -1,0 +1,152 @@
+"""Which of OVN's version-dependent rules hold for one release: the only place that
+compares releases (semantics §0 and §7, ovn-changes §1 and §4).
+
+Resolve once with :func:`rules_for` and ask named questions (``rules.mac_always_validated``,
+``rules.external_ip_parser``, ...).  Each rule cites its ovn-semantics §7 number and the
+releases it holds for, backports included.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+from .ovn_version import OvnVersion
+
+Release = tuple[int, int, int]
+#: The newest northd the verdicts were checked against (tests/ovnlab.py builds).
+NEWEST_VERIFIED: Release = (26, 3, 1)
+#: Releases the oracle tier runs (host 23.03, scripts/ovn-versions.sh 25.03 and 26.03).
+VERIFIED_SERIES = ((23, 3), (25, 3), (26, 3))
+
+
+@dataclass(frozen=True)
+class VersionRule:
+    """One behaviour of ovn-northd that depends on the release."""
+
+    name: str
+    rule: int                                  # ovn-semantics §7 rule number
+    holds: tuple[tuple[Release, Optional[Release]], ...]   # inclusive [low, high] ranges
+    text: str                                  # what holds, for `info` and JSON
+    short: str = ""                            # a few words, for footers
+
+    def applies(self, release: Release) -> bool:
+        return any(low <= release and (high is None or release <= high)
+                   for low, high in self.holds)
+
+
+_LAST_24_09 = (24, 9, 99)
+_SINCE_25_03 = (((25, 3, 0), None),)
+
+RULES: tuple[VersionRule, ...] = (
+    VersionRule("redirect_chassis_dgp", 3, (((0, 0, 0), (20, 9, 99)),),
+                "LRP options:redirect-chassis makes a DGP (<= 20.09)",
+                "redirect-chassis DGPs"),
+    VersionRule("one_dgp_per_router", 3, (((0, 0, 0), (21, 6, 99)),),
+                "only the first DGP of a router counts (<= 21.06)", "one DGP per router"),
+    VersionRule("multi_dgp_drops_nat", 5, (((21, 9, 0), (22, 3, 99)),),
+                "no NAT on routers with several DGPs (21.09-22.03)",
+                "no NAT with several DGPs"),
+    VersionRule("extract_external_ip", 6, _SINCE_25_03,
+                "external_ip read with extract_ip_addresses: one address, prefix and "
+                "trailing text allowed (>= 25.03)", "external_ip by extract_ip_addresses"),
+    VersionRule("masked_external_ip", 6, (((0, 0, 0), _LAST_24_09),),
+                "external_ip read with ip_parse_masked: one host address, /32 or /128 "
+                "allowed (<= 24.09)", "external_ip by ip_parse_masked"),
+    VersionRule("both_ext_ips_invalid", 7, (((20, 9, 0), None),),
+                "allowed_ext_ips with exempted_ext_ips makes a NAT invalid (>= 20.09)",
+                "allowed+exempted invalid"),
+    VersionRule("mac_always_validated", 9, _SINCE_25_03,
+                "external_mac validated for every NAT type (>= 25.03)",
+                "MAC validated for every type"),
+    VersionRule("peer_cr_port_auto", 13, _SINCE_25_03,
+                "a DGP whose peer switch has no localnet centralizes its NAT (>= 25.03)",
+                "peer cr port without localnet"),
+    VersionRule("peer_cr_port_option", 13, (((24, 3, 6), _LAST_24_09),),
+                "with options:centralize_routing=true, a DGP whose peer switch has no "
+                "localnet centralizes its NAT (24.03.6-24.09)",
+                "peer cr port with centralize_routing"),
+    VersionRule("lb_on_plain_router", 25, (((22, 6, 0), None),),
+                "LBs on a router with neither DGP nor chassis are distributed (>= 22.06)",
+                "LBs on plain routers"),
+    VersionRule("lb_first_dgp_only", 25, (((22, 6, 0), _LAST_24_09),),
+                "on a router with several DGPs only one DGP gets LB flows (22.06-24.09)",
+                "LB on the first DGP only"),
+    VersionRule("lb_distributed_option", 25, (((26, 3, 0), None),),
+                "LB options:distributed=true keeps VIPs off the gateway (>= 26.03)",
+                "LB options:distributed"),
+    VersionRule("dynamic_routing", 0, _SINCE_25_03,
+                "dynamic routing (SB Advertised_Route) exists (>= 25.03)", "dynamic routing"),
+)
+_BY_NAME = {r.name: r for r in RULES}
+
+
+@dataclass(frozen=True)
+class OvnRules:
+    """The version rules that hold for one release; ``getattr(rules, name)`` answers each."""
+
+    version: OvnVersion
+    applied: frozenset[str]
+
+    def __getattr__(self, name: str) -> bool:
+        if name in _BY_NAME:
+            return name in self.applied
+        raise AttributeError(name)
+
+    @property
+    def external_ip_parser(self) -> str:
+        """``extract`` (>= 25.03) or ``masked`` (older): rule 6."""
+        return "extract" if "extract_external_ip" in self.applied else "masked"
+
+    @property
+    def peer_cr_port(self) -> Optional[str]:
+        """Rule 13: ``auto`` (>= 25.03), ``centralize_routing`` (24.03.6-24.09), None."""
+        if "peer_cr_port_auto" in self.applied:
+            return "auto"
+        if "peer_cr_port_option" in self.applied:
+            return "centralize_routing"
+        return None
+
+    @property
+    def series(self) -> str:
+        major, minor, _ = self.version.release
+        return f"{major}.{minor:02d}"
+
+    def describe(self) -> list[str]:
+        """One line per rule that holds, for ``info`` and JSON."""
+        return [f"rule {r.rule}: {r.text}" if r.rule else r.text
+                for r in RULES if r.name in self.applied]
+
+    def footer(self) -> list[str]:
+        """The lines every command prints under its table: the release, where it came
+        from, the version rules in force, and any warning."""
+        shorts = ", ".join(r.short for r in RULES if r.name in self.applied)
+        return [f"OVN rules: {self.version.label()}: {shorts}", *self.warnings()]
+
+    def to_dict(self) -> dict[str, object]:
+        """The ``ovn_rules`` key of every command's JSON."""
+        major, minor, patch = self.version.release
+        return {"release": f"{major}.{minor:02d}.{patch}", "source": self.version.source,
+                "detail": self.version.text, "rules": self.describe(),
+                "warnings": self.warnings()}
+
+    def warnings(self) -> list[str]:
+        """What to tell the user about trusting these rules for this release."""
+        release = self.version.release
+        if release > NEWEST_VERIFIED and release[:2] not in VERIFIED_SERIES:
+            major, minor, patch = NEWEST_VERIFIED
+            return [f"OVN {self.series} is newer than the newest ovn-northd these verdicts "
+                    f"were checked against ({major}.{minor:02d}.{patch}): its rules may differ"]
+        return []
+
+    def holds(self, name: str) -> bool:
+        """Whether the rule named ``name`` (see RULES) holds for this release."""
+        if name not in _BY_NAME:
+            raise KeyError(name)
+        return name in self.applied
+
+
+def rules_for(version: OvnVersion) -> OvnRules:
+    """The rules of ``version``'s release."""
+    release = version.release
+    return OvnRules(version, frozenset(r.name for r in RULES if r.applies(release)))
