@@ -445,6 +445,33 @@ def clean(lab: OvnLab) -> None:
     lab.nbctl("lr-route-add", "vpc1", "0.0.0.0/0", "10.9.101.254")
 
 
+def nat_spelling(lab: OvnLab) -> None:
+    """nat-prefix-external-ip / nat-flows-rejected: spellings northd turns into flows that
+    do not do what the row says (ovn-changes §3), on vpc1 (DGP 10.9.101.1/24).
+
+    * 10.9.101.30/24 FIP: >= 25.03 matches the whole /24 (and ct_snat of it is refused);
+      23.03 drops the row (nat-invalid);
+    * 10.9.101.31/32 snat: accepted by every release, but ct_snat(10.9.101.31/32) is
+      refused: nothing is SNATed;
+    * 010.9.101.32 FIP: a leading zero northd reads and ovn-controller refuses: nothing is
+      translated;
+    * 10.9.101.33.7 FIP: >= 25.03 reads 10.9.101.33, ovn-controller refuses the flows;
+      23.03 drops the row;
+    * 10.9.101.36 FIP to logical_ip 192.168.0.36/32: ct_dnat refuses the prefix.
+    Near misses: " 10.9.101.34" (a leading space is fine everywhere) and 10.9.101.35.
+    """
+    switch(lab, "external0", localnet="external0")
+    vpc(lab, "vpc1", "192.168.0.1/24", "external0", "10.9.101.1/24")
+    for ext, logical, kind in (("10.9.101.30/24", "192.168.0.30", "dnat_and_snat"),
+                               ("10.9.101.31/32", "192.168.0.0/24", "snat"),
+                               ("010.9.101.32", "192.168.0.32", "dnat_and_snat"),
+                               ("10.9.101.33.7", "192.168.0.33", "dnat_and_snat"),
+                               (" 10.9.101.34", "192.168.0.34", "dnat_and_snat"),
+                               ("10.9.101.35", "192.168.0.35", "dnat_and_snat"),
+                               ("10.9.101.36", "192.168.0.36/32", "dnat_and_snat")):
+        raw_nat(lab, "vpc1", type=kind, external_ip=ext, logical_ip=logical)
+
+
 # -- building into files -----------------------------------------------------------------------
 
 
@@ -459,6 +486,7 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
     Scenario("nat_invalid", nat_invalid),
     Scenario("nat_inactive", nat_inactive),
     Scenario("dnat_blackhole", dnat_blackhole),
+    Scenario("nat_spelling", nat_spelling),
     Scenario("fip_port_missing", fip_port_missing),
     Scenario("ambiguous_gateway_port", ambiguous_gateway_port),
     Scenario("eip_off_link", eip_off_link),

@@ -128,16 +128,42 @@ def test_dnat_blackhole():
 
 
 @ovn
-@pytest.mark.parametrize("scenario", ["nat_invalid", "nat_inactive", "dnat_blackhole"])
-def test_nat_rules_agree_with_northd(scenario):
-    """nat-invalid/nat-inactive <=> northd builds no NAT flows for the row; dnat-blackhole
-    => northd centralizes the DNAT on the gateway."""
+def test_nat_spelling_per_release():
+    """A prefix or a spelling ovn-controller refuses: flagged with what the flows do
+    (rule 6; ovn-changes §3), differently before and after northd 25.03's parser."""
+    old = check("nat_spelling", ovn_version="23.03")
+    assert_found(old, "nat-invalid", {"NAT 10.9.101.30/24 on vpc1": "error",
+                                      "NAT 10.9.101.33.7 on vpc1": "error"})
+    assert_found(old, "nat-prefix-external-ip", {})
+    got = assert_found(old, "nat-flows-rejected", {
+        "NAT 10.9.101.31/32 on vpc1": "error", "NAT 010.9.101.32 on vpc1": "error",
+        "NAT 10.9.101.36 on vpc1": "error"})
+    assert "not SNATed to 10.9.101.31" in got["NAT 10.9.101.31/32 on vpc1"].message
+    assert "nothing is translated" in got["NAT 010.9.101.32 on vpc1"].message
+    assert "is not DNATed to 192.168.0.36/32" in got["NAT 10.9.101.36 on vpc1"].message
+    new = check("nat_spelling", ovn_version="25.03")
+    assert_found(new, "nat-invalid", {})
+    got = assert_found(new, "nat-prefix-external-ip", {"NAT 10.9.101.30/24 on vpc1": "error"})
+    assert "every address of 10.9.101.0/24" in got["NAT 10.9.101.30/24 on vpc1"].message
+    got = assert_found(new, "nat-flows-rejected", {
+        "NAT 10.9.101.30/24 on vpc1": "error", "NAT 10.9.101.31/32 on vpc1": "error",
+        "NAT 010.9.101.32 on vpc1": "error", "NAT 10.9.101.33.7 on vpc1": "error",
+        "NAT 10.9.101.36 on vpc1": "error"})
+    assert "ARP for 10.9.101.33 is still answered" in got["NAT 10.9.101.33.7 on vpc1"].message
+
+
+@ovn
+@pytest.mark.parametrize("scenario", ["nat_invalid", "nat_inactive", "dnat_blackhole",
+                                      "nat_spelling"])
+def test_nat_rules_agree_with_northd(scenario, ovn_build):
+    """On every OVN build: nat-invalid/nat-inactive <=> northd builds no NAT flows for the
+    row; dnat-blackhole => northd centralizes the DNAT on the gateway."""
     nb, _ = built(scenario)
-    oracle = run_northd_oracle(nb)
-    result = check(scenario)
+    oracle = run_northd_oracle(nb, build=ovn_build)
+    result = check(scenario, ovn_version=ovn_build.release)
     dead = {f.details["nat_uuid"] for f in result.findings
             if f.rule in ("nat-invalid", "nat-inactive")}
-    topo = topology(scenario)
+    topo = topology(scenario, ovn_build.release)
     assert topo.nats and set(oracle) >= {n.uuid for n in topo.nats}
     for nat in topo.nats:
         label = f"{nat.router} {nat.type} {nat.external_ip}: {oracle[nat.uuid].summary()}"

@@ -108,7 +108,7 @@ def _rejected_text(nat: Nat, ext: Address, ext_c: Constant, log_c: Constant, mac
         culprits.append(f"logical_ip {nat.logical_ip!r}")
     what = " and ".join(culprits) or "its values"
     head = f"northd builds flows with {what}, which ovn-controller cannot parse"
-    if not inbound and not outbound:
+    if in_lost and out_lost:
         tail = f"nothing is translated; ARP for {ext.text} is still answered"
     elif in_lost:
         tail = (f"traffic to {nat.external_ip.strip()} is not DNATed to "
