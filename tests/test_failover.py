@@ -466,3 +466,26 @@ def test_rule20_active_gateway_without_bridge_mapping(mixed: tuple[Path, Path]) 
     # the FIP whose pod runs on gw1 is black-holed too (rule 22), whatever the gateways do
     fip_gw1 = after[("r1", "dnat_and_snat", "172.16.0.12")]
     assert fip_gw1.outcome.reachable is False and "rules 21, 22" in fip_gw1.outcome.reason
+
+
+@pytest.mark.ovn
+@pytest.mark.parametrize("release, unreachable", [
+    ("23.03", {"010.9.101.32", "10.9.101.31/32", "10.9.101.30/24", "10.9.101.33.7",
+               "10.9.101.36"}),
+    ("25.03", {"010.9.101.32", "10.9.101.31/32", "10.9.101.33.7", "10.9.101.36"}),
+])
+def test_untranslated_nat_is_unreachable(release: str, unreachable: set[str]) -> None:
+    """A NAT whose inbound flows (snat: outbound) ovn-controller cannot parse is never
+    reachable (rule 6, ovn-changes §3): a leading zero, a /32 in ct_snat of an snat, a
+    /32 logical_ip in ct_dnat; a /24 prefix on >= 25.03 still DNATs (too much) and keeps
+    its gateway.  On 23.03 the prefix and junk rows are invalid, so unreachable too."""
+    from tests.check_scenarios import built
+
+    nb, _ = built("nat_spelling")
+    topo = Topology(open_snapshot(str(nb)), ovn_version=release)
+    model = fo.build_model(topo)
+    scenario = fo.simulate(model, [])
+    reach = {r.entry.external_ip: r.outcome.reachable for r in scenario.results
+             if r.entry.uuid}
+    assert {ip for ip, ok in reach.items() if ok is False} == unreachable
+    assert reach[" 10.9.101.34"] is not False and reach["10.9.101.35"] is not False

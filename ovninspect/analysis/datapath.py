@@ -49,6 +49,11 @@ class DatapathEffect:
     def nothing_translated(self) -> bool:
         return not self.inbound and not self.outbound
 
+    def unreachable(self, nat_type: str) -> bool:
+        """What failover-sim asks: a dnat/FIP is reached from outside only through its
+        DNAT; an snat serves only outbound traffic."""
+        return not self.outbound if nat_type == "snat" else not self.inbound
+
 
 def _stateless(nat: Nat) -> bool:
     """``options:stateless`` matters for dnat_and_snat only (semantics §1.7)."""

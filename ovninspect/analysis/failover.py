@@ -480,7 +480,7 @@ class _Builder:
             return Fixed(False, f"inactive: {verdict.reason}", verdict.rules)
         if "dnat-blackhole" in verdict.flags:
             return Fixed(False, f"black-holed: {verdict.reason}", verdict.rules)
-        if verdict.datapath is not None and verdict.datapath.nothing_translated:
+        if verdict.datapath is not None and verdict.datapath.unreachable(verdict.nat.type):
             return Fixed(False, f"not translated: {verdict.reason}", verdict.rules)
         if router.is_gateway_router:
             return self.gr(router)
