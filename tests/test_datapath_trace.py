@@ -103,6 +103,9 @@ class LabResult:
 @pytest.fixture(scope="module")
 def lab_result(ovn_build: OvnBuild) -> LabResult:
     """Build every case on this build, trace it, stop the lab; the observations stay."""
+    missing = [t for t in ("ovn-trace", "ovn-appctl") if not ovn_build.has(t)]
+    if missing:
+        pytest.skip(f"OVN {ovn_build.release} has no {', '.join(missing)}")
     cases = cases_for(ovn_build.series)
     lab = OvnLab(build=ovn_build)
     try:
