@@ -13,11 +13,16 @@ The first tests need no OVN at all: they check the ovn-trace output parser on ca
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Dict, Optional, Tuple
 
 import pytest
 
+from ovninspect.analysis.placement import CENTRALIZED, DISTRIBUTED, INACTIVE, classify_all
+from ovninspect.sources import open_snapshot
+from ovninspect.topology import Topology
 from tests.nat_trace_lab import (
     KINDS,
     SPELLINGS,
@@ -98,10 +103,11 @@ class LabResult:
     series: str
     obs: Dict[str, Observed]
     unparsed_errors: Tuple[str, ...]
+    nb: Path          # a copy of the lab's NB, as northd left it
 
 
 @pytest.fixture(scope="module")
-def lab_result(ovn_build: OvnBuild) -> LabResult:
+def lab_result(ovn_build: OvnBuild, tmp_path_factory: pytest.TempPathFactory) -> LabResult:
     """Build every case on this build, trace it, stop the lab; the observations stay."""
     missing = [t for t in ("ovn-trace", "ovn-appctl") if not ovn_build.has(t)]
     if missing:
@@ -114,9 +120,11 @@ def lab_result(ovn_build: OvnBuild) -> LabResult:
         with TraceDaemon(lab) as td:
             obs = observe(lab, cases, td)
             errors = tuple(u.error for u in td.unparsed)
+        nb = tmp_path_factory.mktemp("trace-nb") / "nb.db"
+        shutil.copyfile(lab.nb_db, nb)
     finally:
         stop_lab(lab)
-    return LabResult(ovn_build.series, obs, errors)
+    return LabResult(ovn_build.series, obs, errors, nb)
 
 
 def new(series: str) -> bool:
@@ -351,3 +359,46 @@ def test_prefix_overlaps_another_fip(lab_result: LabResult) -> None:
     assert len(dnat) == 2 and {fl.priority for fl in dnat} == {100}
     assert r12.dnat_to in ("192.168.1.100", "192.168.1.101")
     assert o.traces["in 10.1.1.99"].dnat_to == "192.168.1.100"
+
+
+# --------------------------------------------------------------------------------------
+# ovninspect against the traces
+# --------------------------------------------------------------------------------------
+_MODES = {"none": INACTIVE, "centralized": CENTRALIZED, "distributed": DISTRIBUTED}
+
+
+@pytest.mark.ovn
+def test_ovninspect_predicts_the_traces(lab_result: LabResult) -> None:
+    """For every one-NAT case: ovninspect's mode is northd's gating, and its data-path
+    effect (``flows-rejected``: inbound/outbound not translated; ``prefix-external-ip``:
+    the whole prefix DNATed) is what ovn-trace shows (rule 6; ovn-changes §3)."""
+    topo = Topology(open_snapshot(str(lab_result.nb)))
+    assert topo.version.source == "northd_internal_version"
+    verdicts: Dict[str, list] = {}
+    for v in classify_all(topo):
+        verdicts.setdefault(v.nat.router, []).append(v)
+    checked = 0
+    for name, o in lab_result.obs.items():
+        if len(o.case.nats) != 1:
+            continue
+        (v,) = verdicts[name]
+        assert v.mode == _MODES[o.placement()], (name, v.reason, o.gating())
+        checked += 1
+        if v.mode == INACTIVE:
+            continue
+        nat_type = v.nat.type
+        dp = v.datapath
+        probe = o.case.targets[0]
+        if nat_type != "snat":
+            inbound = o.traces[f"in {probe}"].dnat_to is not None
+            assert (dp.inbound if dp else True) == inbound, (name, v.reason)
+        # the VMs' default route leaves through ext0: a NAT on ext1 sees no outbound traffic
+        if nat_type != "dnat" and not (v.gateway_port and v.gateway_port.name.endswith("ext1")):
+            outbound = o.traces["out vm1"].snat_to is not None
+            assert (dp.outbound if dp else True) == outbound, (name, v.reason)
+        other = next((t for t in o.case.targets[1:] if t.endswith(("99", ".99"))), None)
+        if other is not None and nat_type != "snat":
+            widened = o.traces[f"in {other}"].dnat_to is not None
+            assert ("prefix-external-ip" in v.flags and dp is not None and dp.inbound) \
+                == widened, (name, v.flags)
+    assert checked >= 60
