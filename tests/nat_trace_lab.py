@@ -24,7 +24,7 @@ import ipaddress
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from tests.oracle import _select, sync_northd
 from tests.ovnlab import OvnLab
@@ -53,6 +53,7 @@ class NatSpec:
     logical_ip: Optional[str] = None      # default: vm1's address, or the subnet for snat
     vm: str = "vm1"
     gateway_port: Optional[str] = None    # "ext0" / "ext1": sets NAT.gateway_port
+    mac_style: str = "plain"              # how external_mac is spelled: see MAC_STYLES
 
 
 @dataclass(frozen=True)
@@ -89,8 +90,18 @@ def vm_mac(i: int, vm: str) -> str:
 
 
 def ext_mac(i: int, j: int = 0) -> str:
-    """external_mac of the ``j``-th NAT of router ``i``."""
+    """external_mac of the ``j``-th NAT of router ``i`` (the MAC on the wire)."""
     return mac(i, 5, 0xAA + j)
+
+
+#: Spellings of the same external_mac that OVS's eth_addr_from_string accepts.
+MAC_STYLES: Dict[str, Callable[[str], str]] = {
+    "plain": lambda m: m,
+    "upper": str.upper,
+    "short": lambda m: ":".join(f"{int(o, 16):x}" for o in m.split(":")),
+    "lead-space": lambda m: " " + m,
+    "hex0x": lambda m: "0x" + m,
+}
 
 
 def nexthop_mac(i: int) -> str:
@@ -173,7 +184,8 @@ def router_commands(case: Case, i: int) -> List[str]:
         cols = [f"type={ntype}", f"external_ip={json.dumps(nat.external_ip)}",
                 f"logical_ip={json.dumps(lip)}"]
         if distributed:
-            cols += [f'logical_port="{r}-{nat.vm}"', f'external_mac="{ext_mac(i, j)}"']
+            spelled = MAC_STYLES[nat.mac_style](ext_mac(i, j))
+            cols += [f'logical_port="{r}-{nat.vm}"', f'external_mac="{spelled}"']
         pre: List[str] = []
         if nat.gateway_port:
             gid = f"@g{i}x{j}"
@@ -432,6 +444,11 @@ def all_cases() -> List[Case]:
             out.append(Case(f"d2{tag}_{kind}", "two-dgp",
                             (NatSpec(kind, text, gateway_port=gw),), shape="two-dgp",
                             targets=_targets(text)[:1]))
+    for style in MAC_STYLES:
+        if style != "plain":
+            out.append(Case(f"mac{style.replace('-', '')}_fipd", "mac",
+                            (NatSpec("fipd", "10.1.1.10", mac_style=style),),
+                            targets=("10.1.1.10",)))
     for kind in KINDS:
         out.append(Case(f"nn_{kind}", "no-networks", (NatSpec(kind, "10.1.1.10"),),
                         shape="no-networks", targets=("10.1.1.10",), min_series="25.03"))

@@ -390,7 +390,10 @@ def test_ovninspect_predicts_the_traces(lab_result: LabResult) -> None:
         dp = v.datapath
         probe = o.case.targets[0]
         if nat_type != "snat":
-            inbound = o.traces[f"in {probe}"].dnat_to is not None
+            # reached from outside: DNATed, and the address resolves (ARP/ND answered)
+            answered = any(o.traces[k].reply_mac for k in (f"arp {probe}", f"nsll {probe}")
+                           if k in o.traces)
+            inbound = o.traces[f"in {probe}"].dnat_to is not None and answered
             assert (dp.inbound if dp else True) == inbound, (name, v.reason)
         # the VMs' default route leaves through ext0: a NAT on ext1 sees no outbound traffic
         if nat_type != "dnat" and not (v.gateway_port and v.gateway_port.name.endswith("ext1")):
@@ -402,3 +405,19 @@ def test_ovninspect_predicts_the_traces(lab_result: LabResult) -> None:
             assert ("prefix-external-ip" in v.flags and dp is not None and dp.inbound) \
                 == widened, (name, v.flags)
     assert checked >= 60
+
+
+@pytest.mark.ovn
+@pytest.mark.parametrize("name", ["macupper_fipd", "macshort_fipd", "macleadspace_fipd",
+                                  "machex0x_fipd"])
+def test_external_mac_spelling(lab_result: LabResult, name: str) -> None:
+    """external_mac spellings OVS's eth_addr_from_string accepts: the FIP is distributed
+    everywhere, but ovn-controller's lexer refuses short octets and a ``0x`` prefix, so the
+    FIP's ARP reply (and its other MAC flows) are dropped; DNAT/SNAT flows still load."""
+    o = lab_result.obs[name]
+    _check_placement(o, "fipd")
+    assert o.rejected_stages() == []
+    refused = name in ("macshort_fipd", "machex0x_fipd")
+    reply = o.traces["arp 10.1.1.10"].reply_mac
+    assert (reply is None) is refused
+    assert o.traces["out vm1"].snat_to == "10.1.1.10"

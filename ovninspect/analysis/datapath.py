@@ -16,7 +16,9 @@ lr_out_undnat      ``ipN.src == LOG``                      ``ct_dnat``
 lr_out_snat        ``ipN.src == LOG``                      ``ct_snat(EXT)`` /
                                                            ``ipN.src = EXT`` (stateless);
                                                            ``eth.src = MAC`` (distributed)
-lr_in_ip_input     ARP/ND for the parsed external address  ``eth.src = MAC`` (distributed)
+lr_in_ip_input     ARP/ND for the parsed external address  ``eth.src = MAC`` (distributed:
+                                                           a MAC ovn-controller cannot
+                                                           parse means no ARP reply)
 =================  ======================================  ===========================
 
 ``ct_snat(X)``/``ct_dnat(X)`` take a plain address only (lib/actions.c parse_ct_nat); a
@@ -75,10 +77,9 @@ def datapath_effect(nat: Nat, ext: Address, distributed: bool) -> Optional[Datap
     has_dnat = nat.type in ("dnat", "dnat_and_snat")
     has_snat = nat.type in ("snat", "dnat_and_snat")
     prefix = ext_c.kind == MASKED and not ext.is_host and ext_c.in_match
+    # a distributed FIP's MAC is in its ARP reply: without one nothing reaches it
     inbound = has_dnat and ext_c.in_match and action_ok(log_c) and mac_ok
-    if nat.type == "snat":
-        inbound = False
-    outbound = has_snat and action_ok(ext_c) and log_c.in_match and mac_ok
+    outbound = has_snat and action_ok(ext_c) and log_c.in_match
     want_in, want_out = has_dnat, has_snat
     if inbound == want_in and outbound == want_out and not prefix:
         return None
@@ -104,6 +105,12 @@ def _rejected_text(nat: Nat, ext: Address, ext_c: Constant, log_c: Constant, mac
                    stateless: bool, in_lost: bool, out_lost: bool, inbound: bool,
                    outbound: bool) -> str:
     """The sentence for flows ovn-controller cannot parse."""
+    if not mac_ok and ext_c.in_match and log_c.in_match and (
+            ext_c.in_load if stateless else ext_c.in_ct_nat) and (
+            log_c.in_load if stateless else log_c.in_ct_nat):
+        return (f"northd builds flows with external_mac {nat.external_mac!r}, which "
+                f"ovn-controller cannot parse: ARP for {ext.text} is not answered, so nothing "
+                "reaches the FIP from outside (outbound SNAT works)")
     culprits = []
     if not mac_ok:
         culprits.append(f"external_mac {nat.external_mac!r}")
