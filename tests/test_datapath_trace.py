@@ -404,6 +404,8 @@ def test_ovninspect_predicts_the_traces(lab_result: LabResult) -> None:
             widened = o.traces[f"in {other}"].dnat_to is not None
             assert ("prefix-external-ip" in v.flags and dp is not None and dp.inbound) \
                 == widened, (name, v.flags)
+        if "prefix-external-ip" in v.flags:   # next hop 10.1.1.254 / fd00:1::fe inside
+            assert o.traces["out vm2"].dropped and "egress through it is dropped" in v.reason
     assert checked >= 60
 
 

@@ -22,7 +22,7 @@ from ..ovn_parse import (
 )
 from ..rules import OvnRules
 from ..topology import Nat, Router, RouterPort, Topology, first_value, predicted_active
-from .datapath import DatapathEffect, datapath_effect
+from .datapath import PREFIX_EXTERNAL_IP, DatapathEffect, datapath_effect
 
 DISTRIBUTED, CENTRALIZED, INACTIVE = "distributed", "centralized", "inactive"
 MODES = (DISTRIBUTED, CENTRALIZED, INACTIVE)
@@ -318,7 +318,7 @@ def classify(topo: Topology, facts: _RouterFacts, nat: Nat, where: dict) -> NatV
         verdict = NatVerdict(nat, CENTRALIZED, f"gateway router: handled on its chassis "
                              f"{chassis or '(empty options:chassis)'}, with no failover", (2,),
                              chassis=chassis, chassis_source="gateway-router")
-        _apply_datapath(nat, ext, verdict)
+        _apply_datapath(topo, router, ext, verdict)
         return verdict
 
     assert dgp is not None
@@ -341,7 +341,7 @@ def classify(topo: Topology, facts: _RouterFacts, nat: Nat, where: dict) -> NatV
             verdict.notes.append(f"{nat.external_ip} is in the subnets of several DGPs; "
                                  "northd's choice depends on its internal order (set "
                                  "gateway_port)")
-    _apply_datapath(nat, ext, verdict)
+    _apply_datapath(topo, router, ext, verdict)
     if verdict.mode == DISTRIBUTED:
         _where_distributed(topo, nat, verdict)
     else:
@@ -349,8 +349,9 @@ def classify(topo: Topology, facts: _RouterFacts, nat: Nat, where: dict) -> NatV
     return verdict
 
 
-def _apply_datapath(nat: Nat, ext: Address, verdict: NatVerdict) -> None:
+def _apply_datapath(topo: Topology, router: Router, ext: Address, verdict: NatVerdict) -> None:
     """Flows northd builds that do not do what the row says (rule 6; ovn-changes §3)."""
+    nat = verdict.nat
     effect = datapath_effect(nat, ext, verdict.mode == DISTRIBUTED)
     if effect is None:
         return
@@ -358,6 +359,13 @@ def _apply_datapath(nat: Nat, ext: Address, verdict: NatVerdict) -> None:
     verdict.flags.extend(effect.flags)
     verdict.reason += "; but " + effect.reason
     verdict.rules = tuple(dict.fromkeys((*verdict.rules, 6)))
+    if PREFIX_EXTERNAL_IP in effect.flags:
+        trapped = [r.nexthop for r in topo.static_routes(router)
+                   if _in_networks(find_member_address(r.nexthop), [ext])]
+        if trapped:
+            verdict.reason += (f"; the router's next hop {trapped[0]} is inside "
+                               f"{ext.network_text}, so it resolves to the router itself and "
+                               "egress through it is dropped")
 
 
 def _classify_fip(topo: Topology, nat: Nat, dgp: RouterPort, facts: _RouterFacts) -> NatVerdict:
