@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 from typing import AbstractSet, Any, Iterable, Iterator, Optional
 
 from .addr import host_value, parse_ip
+from .election import GatewayMember, elect_member, order_members
 from .ovn_parse import Address, lrp_networks
 from .ovn_version import OvnVersion, resolve
 from .rules import OvnRules, rules_for
 from .snapshot import Row, Snapshot
+from .vocab import ChassisSource
 
 # What the analyses read: used to check old schemas and to limit live reads.
 NB_NEEDS: dict[str, list[str]] = {
@@ -43,15 +45,6 @@ SB_LIVE_TABLES: dict[str, Optional[list[str]]] = {
     "Port_Binding": ["logical_port", "type", "chassis", "options", "up", "ha_chassis_group"],
     "HA_Chassis_Group": None, "HA_Chassis": None,
 }
-
-
-@dataclass(frozen=True, slots=True)
-class GatewayMember:
-    """One chassis that may host a gateway port, with its priority."""
-
-    chassis: str
-    priority: int
-    row: Optional[str] = None   # Gateway_Chassis name, when from gateway_chassis
 
 
 @dataclass
@@ -779,27 +772,11 @@ class Topology:
         if self.sb is not None:
             binding = self.binding(port.cr_name)
             if binding is not None and binding.chassis:
-                return binding.chassis, "sb"
+                return binding.chassis, ChassisSource.SB
         hosting = port.status.get("hosting-chassis")
         if hosting:
-            return hosting, "nb-status"
+            return hosting, ChassisSource.NB_STATUS
         return None, None
-
-
-def order_members(members: Iterable[GatewayMember]) -> list[GatewayMember]:
-    """Highest priority first; ties to the greater chassis name in byte order, as
-    ovn-controller's strcmp (rule 18)."""
-    return sorted(members, key=lambda m: (m.priority, m.chassis.encode()), reverse=True)
-
-
-def elect_member(members: Iterable[GatewayMember], down: AbstractSet[str] = frozenset(),
-                 registered: Optional[AbstractSet[str]] = None) -> Optional[GatewayMember]:
-    """The member that becomes active: the first live (and, with SB, registered) one in
-    priority order, or None when none is (rules 18-19)."""
-    for member in order_members(members):
-        if member.chassis not in down and (registered is None or member.chassis in registered):
-            return member
-    return None
 
 
 def predicted_active(port: RouterPort, down: AbstractSet[str] = frozenset(),

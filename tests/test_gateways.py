@@ -9,9 +9,10 @@ from typing import Optional
 
 import pytest
 
-from ovninspect.analysis.gateways import elect, gateway_views
+from ovninspect.analysis.gateways import gateway_views
+from ovninspect.election import GatewayMember, elect
 from ovninspect.sources import open_snapshot
-from ovninspect.topology import GatewayMember, Topology
+from ovninspect.topology import Topology
 from tests.failover_lab import (
     GW_A,
     GW_B,

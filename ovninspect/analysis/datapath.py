@@ -33,9 +33,10 @@ from typing import Optional
 
 from ..ovn_parse import MASKED, Address, Constant, lex_constant
 from ..topology import Nat
+from ..vocab import Flag
 
-PREFIX_EXTERNAL_IP = "prefix-external-ip"
-FLOWS_REJECTED = "flows-rejected"
+PREFIX_EXTERNAL_IP = Flag.PREFIX_EXTERNAL_IP
+FLOWS_REJECTED = Flag.FLOWS_REJECTED
 
 
 @dataclass(frozen=True, slots=True)

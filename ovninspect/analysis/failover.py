@@ -28,12 +28,15 @@ from itertools import combinations
 from typing import AbstractSet, Any, Callable, Iterable, Optional
 
 from ..addr import in_network
+from ..election import Ballot
 from ..errors import UsageError
-from ..topology import GatewayMember, LoadBalancer, Router, RouterPort, Topology
-from .gateways import elect, namer, ordered, registered_chassis
+from ..topology import LoadBalancer, Router, RouterPort, Topology
+from ..vocab import Change, Flag
+from .gateways import namer, registered_chassis
 from .placement import CENTRALIZED, DISTRIBUTED, INACTIVE, NatVerdict, classify_all
 
-KEPT, MOVED, LOST, UNKNOWN, UNREACHABLE = "kept", "moved", "lost", "unknown", "unreachable"
+KEPT, MOVED, LOST, UNKNOWN, UNREACHABLE = (Change.KEPT, Change.MOVED, Change.LOST,
+                                          Change.UNKNOWN, Change.UNREACHABLE)
 CHANGES = (KEPT, MOVED, LOST, UNKNOWN, UNREACHABLE)
 NO_DOWN: frozenset[str] = frozenset()
 
@@ -93,29 +96,26 @@ class GatewaySet(Dependency):
         self.show = show
         self.port = port.name
         self.label = port.name
-        self.members: list[GatewayMember] = ordered(port.members)
-        self.registered = registered
-        self.chassis = frozenset(m.chassis for m in self.members
-                                 if registered is None or m.chassis in registered)
+        self.ballot = Ballot(port.members, registered)
+        self.chassis = frozenset(self.ballot.eligible)
         self.candidates = self.chassis
         # rule 20 mapping check only with SB data and a localnet on the peer switch
         self.networks = networks if mappings is not None else ()
         self.mappings = mappings or {}
-        self._eligible = [m.chassis for m in self.members if m.chassis in self.chassis]
-        self._unmapped = frozenset(ch for ch in self._eligible if self.networks and not any(
-            n in self.mappings.get(ch, {}) for n in self.networks))
+        self._unmapped = frozenset(ch for ch in self.ballot.eligible if self.networks and not
+                                   any(n in self.mappings.get(ch, {}) for n in self.networks))
 
     def before_active(self) -> Optional[str]:
-        return elect(self.members, NO_DOWN, self.registered)[0]
+        return self.ballot.winner(NO_DOWN)
 
     def state(self, down: AbstractSet[str]) -> tuple[Optional[bool], Optional[str]]:
-        for ch in self._eligible:
-            if ch not in down:
-                return (False, None) if ch in self._unmapped else (True, ch)
-        return False, None
+        active = self.ballot.winner(down)
+        if active is None or active in self._unmapped:
+            return False, None
+        return True, active
 
     def outcome(self, down: AbstractSet[str]) -> Outcome:
-        active, why = elect(self.members, down, self.registered, self.show)
+        active, why = self.ballot.explain(down, self.show)
         if active is None:
             return Outcome(False, None, f"centralized on DGP {self.port}, which has no active "
                            f"gateway: {why}", (18, 19, 20))
@@ -311,7 +311,7 @@ class Scenario:
     results: list[EntryResult]
 
     def counts(self) -> dict[str, int]:
-        out = dict.fromkeys(CHANGES, 0)
+        out = dict.fromkeys((c.value for c in CHANGES), 0)
         for r in self.results:
             out[r.change] += 1
         return out
@@ -442,10 +442,10 @@ class _Builder:
         nat, dgp, topo = verdict.nat, verdict.gateway_port, self.topo
         lp = nat.logical_port or ""
         assert dgp is not None
-        if "empty-logical-port" in verdict.flags:
+        if Flag.EMPTY_LOGICAL_PORT in verdict.flags:
             return Fixed(False, "logical_port is an empty string: resident on no chassis, "
                          "nothing answers for this FIP (rule 21)", (21,))
-        if "logical-port-missing" in verdict.flags:
+        if Flag.LOGICAL_PORT_MISSING in verdict.flags:
             return Fixed(False, f"no logical switch port named {lp}: resident on no chassis, "
                          "nothing answers for this FIP (rule 21)", (21,))
         nets = self.networks(dgp)
@@ -478,7 +478,7 @@ class _Builder:
     def nat_dep(self, router: Router, verdict: NatVerdict) -> Dependency:
         if verdict.mode == INACTIVE:
             return Fixed(False, f"inactive: {verdict.reason}", verdict.rules)
-        if "dnat-blackhole" in verdict.flags:
+        if Flag.DNAT_BLACKHOLE in verdict.flags:
             return Fixed(False, f"black-holed: {verdict.reason}", verdict.rules)
         if verdict.datapath is not None and verdict.datapath.unreachable(verdict.nat.type):
             return Fixed(False, f"not translated: {verdict.reason}", verdict.rules)
@@ -683,7 +683,7 @@ def single_points_of_failure(model: FailoverModel) -> list[SinglePoint]:
         n = len(entries)
         name = model.topo.hostname(chassis) or chassis
         if isinstance(dep, GatewaySet):
-            total = len(dep.members)
+            total = len(dep.ballot.members)
             why = (f"DGP {dep.port} has a single member {name}" if total == 1 else
                    f"DGP {dep.port} has only one registered member, {name}")
             out.append(SinglePoint(dep.kind, chassis, entries[0].router, dep.port, entries,

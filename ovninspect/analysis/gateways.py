@@ -16,9 +16,11 @@ One view per distributed gateway port (DGP) and per gateway router (GR):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import AbstractSet, Any, Callable, Optional
+from typing import Any, Callable, Optional
 
-from ..topology import GatewayMember, Router, RouterPort, Topology, elect_member, order_members
+from ..election import GatewayMember, elect, order_members
+from ..topology import Router, RouterPort, Topology
+from ..vocab import ChassisSource
 
 DGP, GATEWAY_ROUTER = "dgp", "gateway-router"
 
@@ -112,9 +114,6 @@ def _member_key(members: list[Member]) -> list[tuple[str, Optional[int]]]:
     return sorted((m.chassis, m.priority) for m in members)
 
 
-ordered = order_members  # one ordering rule for every analysis (topology.py, rule 18)
-
-
 def _member(topo: Topology, m: GatewayMember) -> Member:
     registered = (m.chassis in topo.chassis) if topo.has_sb else None
     return Member(m.chassis, m.priority, registered, topo.hostname(m.chassis), m.row)
@@ -132,46 +131,6 @@ def namer(topo: Topology) -> Callable[[str], str]:
     return lambda ch: topo.hostname(ch) or ch
 
 
-def elect(members: list[GatewayMember], down: AbstractSet[str] = frozenset(),
-          registered: Optional[AbstractSet[str]] = None,
-          show: Callable[[str], str] = str) -> tuple[Optional[str], str]:
-    """The active chassis among ``members`` and why (rules 18-19); ``show`` names chassis
-    in the reason (ties are explained with the names that are compared)."""
-    order = ordered(members)
-    if not order:
-        return None, "no members: nothing can host it"
-    unregistered = [m.chassis for m in order if registered is not None
-                    and m.chassis not in registered]
-    eligible = [m for m in order if m.chassis not in unregistered]
-    alive = [m for m in eligible if m.chassis not in down]
-    skipped = ""
-    if unregistered:
-        skipped = f"; {', '.join(map(show, unregistered))} not registered in SB, never active"
-    if not alive:
-        if len(order) == 1:
-            why = ("is not registered in SB" if unregistered else "is down")
-            return None, (f"its only member {show(order[0].chassis)} {why}: nothing fails "
-                          "over (rule 19)")
-        dead = [show(m.chassis) for m in eligible]
-        if not dead:
-            return None, f"no member is registered in SB (rule 18){skipped}"
-        return None, f"every member is down ({', '.join(dead)}) (rule 18){skipped}"
-    best = elect_member(order, down, registered)
-    assert best is not None  # alive is not empty
-    ties = [m.chassis for m in alive if m.priority == best.priority]
-    if len(order) == 1:
-        why = f"single member {show(best.chassis)}: no failover (rule 19)"
-    elif len(ties) > 1:
-        why = (f"priority {best.priority} is shared by {', '.join(ties)}: the greatest name "
-               f"{best.chassis} wins (rule 18)")
-    else:
-        why = f"highest live priority {best.priority} (rule 18)"
-    dead = [show(m.chassis) for m in eligible if m.chassis in down]
-    if dead:
-        why += f"; down: {', '.join(dead)}"
-    return best.chassis, why + skipped
-
-
 def _sb_group(topo: Topology, port: RouterPort) -> tuple[Optional[str], Optional[list[Member]]]:
     """The SB HA_Chassis_Group northd wrote for ``cr-<port>`` (§2.1), if SB has one."""
     found = topo.sb_ha_group(port)
@@ -186,7 +145,7 @@ def _sb_group(topo: Topology, port: RouterPort) -> tuple[Optional[str], Optional
 def dgp_view(topo: Topology, router: Router, port: RouterPort) -> GatewayPortView:
     """The view of one DGP (rules 17-19, 24)."""
     source = port.gateway_source
-    effective = ordered(port.members)
+    effective = order_members(port.members)
     members = [_member(topo, m) for m in effective]
     active, why = elect(effective, frozenset(), registered_chassis(topo), namer(topo))
     rules: tuple[int, ...] = (17, 18) if len(members) != 1 else (17, 18, 19)
@@ -200,7 +159,7 @@ def dgp_view(topo: Topology, router: Router, port: RouterPort) -> GatewayPortVie
         kind=DGP, source=source, members=members, active_predicted=active, reason=reason,
         rules=rules, ha_chassis_group=port.ha_group if port.has_ha_group else None)
     if port.has_ha_group and port.gateway_chassis:
-        view.ignored_gateway_chassis = [_member(topo, m) for m in ordered(port.gateway_chassis)]
+        view.ignored_gateway_chassis = [_member(topo, m) for m in order_members(port.gateway_chassis)]
         view.notes.append(f"{port.name} has both ha_chassis_group and gateway_chassis: northd "
                           "ignores gateway_chassis (rule 17)")
     view.active_observed, view.observed_source = topo.observed_active(port)
@@ -235,7 +194,7 @@ def gr_view(topo: Topology, router: Router) -> GatewayPortView:
         for port in router.ports:
             binding = topo.binding(port.name)
             if binding is not None and binding.chassis:
-                view.active_observed, view.observed_source = binding.chassis, "sb"
+                view.active_observed, view.observed_source = binding.chassis, ChassisSource.SB
                 break
     if view.differs:
         view.notes.append(f"gateway router {router.name}: ports bound on "

@@ -22,10 +22,11 @@ from ..ovn_parse import (
 )
 from ..rules import OvnRules
 from ..topology import Nat, Router, RouterPort, Topology, first_value, predicted_active
+from ..vocab import Cause, ChassisSource, Flag, Mode
 from .datapath import PREFIX_EXTERNAL_IP, DatapathEffect, datapath_effect
 
-DISTRIBUTED, CENTRALIZED, INACTIVE = "distributed", "centralized", "inactive"
-MODES = (DISTRIBUTED, CENTRALIZED, INACTIVE)
+DISTRIBUTED, CENTRALIZED, INACTIVE = Mode.DISTRIBUTED, Mode.CENTRALIZED, Mode.INACTIVE
+MODES = tuple(Mode)
 
 
 @dataclass(slots=True)
@@ -109,16 +110,16 @@ def _router_inactive(topo: Topology, router: Router
                      ) -> Optional[tuple[str, str, tuple[int, ...]]]:
     """(cause, reason, rules) when no NAT of the router is applied (rules 4-5)."""
     if router.disabled:
-        return ("router-disabled", f"router {router.name} has enabled=false: it drops all "
+        return (Cause.ROUTER_DISABLED, f"router {router.name} has enabled=false: it drops all "
                 "traffic, NAT included", (4,))
     if not router.is_gateway_router and not router.dgps:
         extra = "; ".join(f"{p.name}: {p.not_dgp_reason}" for p in router.ports
                           if p.not_dgp_reason)
-        return ("not-applied", f"router {router.name} is neither a gateway router nor has a "
+        return (Cause.NOT_APPLIED, f"router {router.name} is neither a gateway router nor has a "
                 "distributed gateway port: northd builds no NAT flows"
                 + (f" ({extra})" if extra else ""), (4,))
     if len(router.dgps) > 1 and topo.rules.multi_dgp_drops_nat:
-        return ("not-applied", f"router {router.name} has {len(router.dgps)} DGPs: OVN "
+        return (Cause.NOT_APPLIED, f"router {router.name} has {len(router.dgps)} DGPs: OVN "
                 f"{topo.rules.series} applies no NAT on such routers", (5,))
     return None
 
@@ -197,7 +198,7 @@ def _validity(topo: Topology, facts: _RouterFacts, nat: Nat
     for rule in order:
         failed = check(rule)
         if failed is not None:
-            return _inactive(nat, "invalid", f"{failed[0]}: northd drops this NAT",
+            return _inactive(nat, Cause.INVALID, f"{failed[0]}: northd drops this NAT",
                              (failed[1],)), None, None, []
     assert choice is not None
     return None, ext, choice.port, choice.flags
@@ -250,7 +251,7 @@ def _choose_dgp(topo: Topology, facts: _RouterFacts, nat: Nat, ext: Optional[Add
     if len(facts.dgp_nets) == 1:
         dgp, nets = facts.dgp_nets[0]
         inside = ext is not None and _in_networks((ext.version, ext.value), nets)
-        return DgpChoice(dgp, flags=[] if inside else ["off-link"])
+        return DgpChoice(dgp, flags=[] if inside else [Flag.OFF_LINK])
     # several DGPs: northd matches the raw text, parsed strictly (find_lport_address)
     member = find_member_address(nat.external_ip)
     matching = [dgp for dgp, nets in facts.dgp_nets if _in_networks(member, nets)]
@@ -264,7 +265,7 @@ def _choose_dgp(topo: Topology, facts: _RouterFacts, nat: Nat, ext: Optional[Add
         return DgpChoice(problem=f"router has {len(router.dgps)} DGPs ({names}), "
                          f"{nat.external_ip} is in none of their subnets and gateway_port is "
                          "not set", rule=11)
-    flags = ["ambiguous-gateway-port"] if len(matching) > 1 else []
+    flags = [Flag.AMBIGUOUS_GATEWAY_PORT] if len(matching) > 1 else []
     return DgpChoice(matching[0], flags=flags)
 
 
@@ -278,7 +279,7 @@ def _where_centralized(topo: Topology, dgp: RouterPort, cache: dict
         else:
             registered = set(topo.chassis) if topo.has_sb else None
             member = predicted_active(dgp, frozenset(), registered)
-            found = (member.chassis, "predicted") if member else (None, None)
+            found = (member.chassis, ChassisSource.PREDICTED) if member else (None, None)
         cache[dgp.uuid] = found
     return found
 
@@ -288,7 +289,7 @@ def _where_distributed(topo: Topology, nat: Nat, verdict: NatVerdict) -> None:
     if topo.has_sb:
         binding = topo.binding(port_name)
         if binding is not None and binding.chassis:
-            verdict.chassis, verdict.chassis_source = binding.chassis, "sb"
+            verdict.chassis, verdict.chassis_source = binding.chassis, ChassisSource.SB
         elif binding is None:
             verdict.notes.append(f"no SB port binding for {port_name!r}")
         else:
@@ -296,7 +297,7 @@ def _where_distributed(topo: Topology, nat: Nat, verdict: NatVerdict) -> None:
         return
     requested = first_value(topo.lsp_option(port_name, "requested-chassis"))
     if requested:
-        verdict.chassis, verdict.chassis_source = requested, "requested-chassis"
+        verdict.chassis, verdict.chassis_source = requested, ChassisSource.REQUESTED
         verdict.notes.append(_REQUESTED_NOTE)
 
 
@@ -317,7 +318,7 @@ def classify(topo: Topology, facts: _RouterFacts, nat: Nat, where: dict) -> NatV
         chassis = router.gr_chassis or None
         verdict = NatVerdict(nat, CENTRALIZED, f"gateway router: handled on its chassis "
                              f"{chassis or '(empty options:chassis)'}, with no failover", (2,),
-                             chassis=chassis, chassis_source="gateway-router")
+                             chassis=chassis, chassis_source=ChassisSource.GATEWAY_ROUTER)
         _apply_datapath(topo, router, ext, verdict)
         return verdict
 
@@ -329,7 +330,7 @@ def classify(topo: Topology, facts: _RouterFacts, nat: Nat, where: dict) -> NatV
                              f"the active gateway of DGP {dgp.name}", (14,), gateway_port=dgp)
         if (nat.type == "dnat" and nat.logical_port is not None
                 and nat.external_mac is not None and eth_addr_from_string(nat.external_mac)):
-            verdict.flags.append("dnat-blackhole")
+            verdict.flags.append(Flag.DNAT_BLACKHOLE)
             verdict.rules = (14, 16)
             verdict.reason += (f"; but with logical_port and external_mac set, ARP for "
                                f"{nat.external_ip} is answered from {nat.logical_port}'s chassis "
@@ -337,7 +338,7 @@ def classify(topo: Topology, facts: _RouterFacts, nat: Nat, where: dict) -> NatV
                                "black-holed")
     if flags:
         verdict.flags[:0] = flags
-        if "ambiguous-gateway-port" in flags:
+        if Flag.AMBIGUOUS_GATEWAY_PORT in flags:
             verdict.notes.append(f"{nat.external_ip} is in the subnets of several DGPs; "
                                  "northd's choice depends on its internal order (set "
                                  "gateway_port)")
@@ -384,17 +385,17 @@ def _classify_fip(topo: Topology, nat: Nat, dgp: RouterPort, facts: _RouterFacts
                          f"{nat.external_mac} set on a router with DGP {dgp.name}: translated on "
                          "the port's chassis", (12,), gateway_port=dgp)
     if nat.logical_port == "":
-        verdict.flags.append("empty-logical-port")
+        verdict.flags.append(Flag.EMPTY_LOGICAL_PORT)
         verdict.reason = (f"logical_port is an empty string and external_mac is set on a router "
                           f"with DGP {dgp.name}: distributed, but resident on no chassis")
     elif not topo.lsp_exists(nat.logical_port):
-        verdict.flags.append("logical-port-missing")
+        verdict.flags.append(Flag.LOGICAL_PORT_MISSING)
         verdict.notes.append(f"no logical switch port named {nat.logical_port}: nothing answers "
                              "for this FIP")
     elif facts.pinned:
         pinned = _reside_on_redirect(topo, facts, nat)
         if pinned is not None:
-            verdict.flags.append("reside-on-redirect-chassis")
+            verdict.flags.append(Flag.RESIDE_ON_REDIRECT_CHASSIS)
             verdict.notes.append(
                 f"router port {pinned} has options:reside-on-redirect-chassis=true: routing for "
                 f"{nat.logical_port}'s switch is pinned to the gateway chassis, so FIP "

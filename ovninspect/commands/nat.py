@@ -85,7 +85,7 @@ def nat_report(topo: Topology, verdicts: list[NatVerdict]) -> Report:
     ]
     notes = sorted({n for v in verdicts for n in v.notes})[:20]
     extra = {"ovn_version": topo.version.label(), "ovn_rules": topo.rules.to_dict(),
-             "summary": {m: counts.get(m, 0) for m in MODES}}
+             "summary": {m.value: counts.get(m, 0) for m in MODES}}
     return Report("nats", rows, columns, extra=extra, summary=summary, notes=notes,
                   empty_message="no NAT rows")
 

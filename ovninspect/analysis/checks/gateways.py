@@ -4,7 +4,9 @@ gateway that is not the preferred one (semantics §7 rules 17-24)."""
 
 from __future__ import annotations
 
+from ...election import order_members
 from ...topology import RouterPort, Topology, predicted_active
+from ...vocab import ChassisSource
 from ..placement import DISTRIBUTED
 from .base import ERROR, INFO, WARNING, Context, Finding
 
@@ -66,8 +68,8 @@ def gw_both_hcg_and_gc(topo: Topology, ctx: Context) -> list[Finding]:
     for port in topo.router_ports.values():
         if not (port.has_ha_group and port.gateway_chassis):
             continue
-        ignored = ", ".join(f"{m.chassis}/{m.priority}" for m in
-                            sorted(port.gateway_chassis, key=lambda m: -m.priority))
+        ignored = ", ".join(f"{m.chassis}/{m.priority}"
+                            for m in order_members(port.gateway_chassis))
         message = (f"router port of {port.router} has both ha_chassis_group "
                    f"{port.ha_group or '?'} (members {_members_text(port)}) and "
                    f"gateway_chassis ({ignored}): northd uses the HA group and ignores the "
@@ -174,7 +176,7 @@ def active_not_preferred(topo: Topology, ctx: Context) -> list[Finding]:
             else:
                 what = f"{observed}, which is not a member of the gateway set"
                 why = "the gateway set changed after the snapshot, or SB is stale"
-            src = "SB" if source == "sb" else "NB status:hosting-chassis"
+            src = "SB" if source == ChassisSource.SB else "NB status:hosting-chassis"
             message = (f"active gateway ({src}) is {what}, not the preferred "
                        f"{preferred.chassis} (priority {preferred.priority}): {why}")
             hint = (f"Check {preferred.chassis}: ovn-controller running, tunnels and BFD up "

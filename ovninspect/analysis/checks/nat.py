@@ -10,6 +10,7 @@ from typing import Optional
 
 from ...addr import in_network
 from ...topology import Router, RouterPort, Topology
+from ...vocab import Cause, Flag
 from ..datapath import FLOWS_REJECTED, PREFIX_EXTERNAL_IP
 from ..owners import KUBE_OVN
 from ..placement import INACTIVE
@@ -35,7 +36,7 @@ def nat_invalid(topo: Topology, ctx: Context) -> list[Finding]:
     """northd rejects the row itself: no NAT flows at all (rules 6-11)."""
     out = []
     for v in ctx.verdicts:
-        if v.cause != "invalid":
+        if v.cause != Cause.INVALID:
             continue
         hint = " ".join(_INVALID_HINTS[r] for r in v.rules if r in _INVALID_HINTS)
         message = v.reason
@@ -48,7 +49,7 @@ def nat_invalid(topo: Topology, ctx: Context) -> list[Finding]:
 
 def _inactive_hint(topo: Topology, router: Router, cause: Optional[str],
                    rules: tuple[int, ...]) -> str:
-    if cause == "router-disabled":
+    if cause == Cause.ROUTER_DISABLED:
         return (f"If {router.name} should forward, set enabled=true on it "
                 f"(ovn-nbctl set Logical_Router {router.name} enabled=true).")
     if 5 in rules:
@@ -68,12 +69,12 @@ def nat_inactive(topo: Topology, ctx: Context) -> list[Finding]:
     (rules 4-5) -> error; enabled=false -> warning (a deliberate switch-off)."""
     out = []
     for v in ctx.verdicts:
-        if v.cause not in ("not-applied", "router-disabled"):
+        if v.cause not in (Cause.NOT_APPLIED, Cause.ROUTER_DISABLED):
             continue
         router = topo.router_of(v.nat)
-        severity = WARNING if v.cause == "router-disabled" else ERROR
+        severity = WARNING if v.cause == Cause.ROUTER_DISABLED else ERROR
         message = v.reason
-        if v.cause == "not-applied" and 4 in v.rules:
+        if v.cause == Cause.NOT_APPLIED and 4 in v.rules:
             message += f"; only ARP for {v.nat.external_ip} is answered, so traffic is " \
                        "attracted and dropped"
         out.append(Finding("nat-inactive", severity, ctx.nat_object(v.nat), message,
@@ -121,7 +122,7 @@ def dnat_blackhole(topo: Topology, ctx: Context) -> list[Finding]:
     the gateway (rule 16)."""
     out = []
     for v in ctx.verdicts:
-        if "dnat-blackhole" not in v.flags:
+        if Flag.DNAT_BLACKHOLE not in v.flags:
             continue
         dgp = v.gateway_port.name if v.gateway_port else "the gateway"
         message = (f"dnat with logical_port {v.nat.logical_port} and external_mac "
@@ -140,10 +141,10 @@ def fip_port_missing(topo: Topology, ctx: Context) -> list[Finding]:
     on no chassis, so nothing translates or answers for it (rule 12)."""
     out = []
     for v in ctx.verdicts:
-        if "empty-logical-port" in v.flags:
+        if Flag.EMPTY_LOGICAL_PORT in v.flags:
             message = (f"logical_port is an empty string but external_mac is set: OVN "
                        f"distributes {v.nat.external_ip} to a port that exists nowhere")
-        elif "logical-port-missing" in v.flags:
+        elif Flag.LOGICAL_PORT_MISSING in v.flags:
             message = (f"logical_port {v.nat.logical_port} names no logical switch port: the "
                        f"distributed FIP {v.nat.external_ip} is resident on no chassis")
         else:
@@ -160,7 +161,7 @@ def fip_pinned_to_gateway(topo: Topology, ctx: Context) -> list[Finding]:
     routing for that switch runs on the gateway chassis (semantics §1.7, for review)."""
     out = []
     for v in ctx.verdicts:
-        if "reside-on-redirect-chassis" not in v.flags:
+        if Flag.RESIDE_ON_REDIRECT_CHASSIS not in v.flags:
             continue
         message = (f"OVN distributes {v.nat.external_ip} on {v.nat.logical_port}'s chassis, but "
                    "a router port of its switch has options:reside-on-redirect-chassis=true, "
@@ -179,7 +180,7 @@ def nat_ambiguous_gateway_port(topo: Topology, ctx: Context) -> list[Finding]:
     out = []
     router_dgps = {}
     for v in ctx.verdicts:
-        if "ambiguous-gateway-port" not in v.flags:
+        if Flag.AMBIGUOUS_GATEWAY_PORT not in v.flags:
             continue
         router = topo.router_of(v.nat)
         names = router_dgps.setdefault(router.uuid, [
