@@ -94,7 +94,7 @@ def test_plain_record_reassembles() -> None:
 TRICKY = [
     "}}", "null}", "}},\"NAT\":{", "},\"", "}", "{", "null},\"_date\":1}", "\"", "\\\"",
     "\\", "end\\", "\\\\", "}}\\", "null}\\", "a\"}},\"NAT\":{\"x\":null}}", "}}\n",
-    ",\"Logical_Switch\":{}", "}},\"_comment\":\"", "é\u2028\u0000\x1f\ud7ff\U0001f600",
+    ",\"Logical_Switch\":{}", "}},\"_comment\":\"", "é\u2028\x01\x1f\ud7ff\U0001f600",
     "}} ", "null}}", "]}}", "[\"set\",[]]}}",
 ]
 
@@ -273,7 +273,7 @@ def test_broken_json_is_never_cut_into_slices_that_all_parse(raw: bytes) -> None
 # split_tables: property
 # --------------------------------------------------------------------------------------
 FRAGMENTS = st.sampled_from(["}}", "null}", "},\"", "}},\"NAT\":{", "\\", "\"", "\\\"",
-                             ",\"_date\":", "null", "{}", "[]", "é", "\u2028", "\x00"])
+                             ",\"_date\":", "null", "{}", "[]", "é", "\u2028", "\x01"])
 CHARS = st.text(alphabet='{}[]",:\\ nulNAT_xé\n', max_size=12)
 STRINGS = st.lists(st.one_of(FRAGMENTS, CHARS), max_size=4).map("".join)
 ATOMS = st.one_of(STRINGS, st.integers(-2**63, 2**63 - 1), st.booleans(),
@@ -429,13 +429,14 @@ GOOD_NAT = {u(4): {"type": "snat", "external_ip": "172.16.0.1", "logical_ip": "1
 
 # NAT tables the replay refuses; each still ends in '}}' or 'null}' like a valid table
 BAD_NAT: dict[str, tuple[Any, str]] = {
-    "unknown column": ({u(4): {**GOOD_NAT[u(4)], "bogus": 1}}, "unknown column(s) bogus"),
+    "unknown column": ({u(4): {**GOOD_NAT[u(4)], "bogus": 1}},
+                       f"NAT row {u(4)} column 'bogus': no such column in table NAT"),
     "deletes missing row": ({**GOOD_NAT, u(9): None},
                             f"deletes NAT row {u(9)}, which does not exist"),
     "deletes missing only row": ({u(9): None}, f"deletes NAT row {u(9)}, which does not exist"),
-    "row is a string": ({u(5): "not a row", **GOOD_NAT}, f"NAT row {u(5)} is not a JSON object"),
-    "row is a list": ({u(5): [1], **GOOD_NAT}, f"NAT row {u(5)} is not a JSON object"),
-    "row is a number": ({u(5): 1, **GOOD_NAT}, f"NAT row {u(5)} is not a JSON object"),
+    "row is a string": ({u(5): "not a row", **GOOD_NAT}, f"NAT row {u(5)}: row is not a JSON object"),
+    "row is a list": ({u(5): [1], **GOOD_NAT}, f"NAT row {u(5)}: row is not a JSON object"),
+    "row is a number": ({u(5): 1, **GOOD_NAT}, f"NAT row {u(5)}: row is not a JSON object"),
 }
 
 
@@ -500,7 +501,7 @@ def test_last_row_not_an_object_does_not_swallow_the_next_table(
         last: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path, _ = bad_nat_file(tmp_path, {**GOOD_NAT, u(5): last})
     want = eager_error(path)
-    assert f"NAT row {u(5)} is not a JSON object" in want
+    assert f"NAT row {u(5)}: row is not a JSON object" in want
     monkeypatch.setattr(ovsdb_file, "LAZY_MIN_BYTES", 0)
     snap = open_snapshot(str(path), "nb")
     assert snap.tables["Logical_Router"].get(u(3)) is not None
