@@ -33,6 +33,8 @@ DBL_MAX = 1.7976931348623157e308
 _first, _second = operator.itemgetter(0), operator.itemgetter(1)
 _STR, _INT, _BOOL, _LIST = {str}, {int}, {bool}, {list}
 _NUMBERS = frozenset({int, float})
+_PLAIN_STRING = AtomRules("string")
+_UNLIMITED = 1 << 31
 
 
 class BadValue(DatumError):
@@ -211,7 +213,7 @@ def _column_ok(ctype: ColumnType, values: list, sizes: bool) -> bool:
         inner = list(map(_second, values))
         if set(map(type, inner)) != _LIST:
             return False
-        if sizes:
+        if sizes and (ctype.n_min or ctype.n_max < _UNLIMITED):
             lengths = list(map(len, inner))
             if min(lengths) < ctype.n_min or max(lengths) > ctype.n_max:
                 return False
@@ -220,10 +222,13 @@ def _column_ok(ctype: ColumnType, values: list, sizes: bool) -> bool:
             return True
         if set(map(type, pairs)) != _LIST or set(map(len, pairs)) != {2}:
             return False
-        keys = list(map(_first, pairs))
-        assert ctype.value_rules is not None
-        if not (_atoms_ok(key_rules, keys) and _atoms_ok(ctype.value_rules,
-                                                          list(map(_second, pairs)))):
+        value_rules = ctype.value_rules
+        assert value_rules is not None
+        if key_rules == _PLAIN_STRING and value_rules == _PLAIN_STRING:
+            if set(map(type, chain.from_iterable(pairs))) != _STR:
+                return False
+        elif not (_atoms_ok(key_rules, list(map(_first, pairs)))
+                  and _atoms_ok(value_rules, list(map(_second, pairs)))):
             return False
         if key_rules.type == "uuid":
             return all(len({k[1] for k, _ in x}) == len(x) for x in inner)
@@ -253,11 +258,11 @@ def _column_ok(ctype: ColumnType, values: list, sizes: bool) -> bool:
 
 
 def check_rows(table: str, columns: dict[str, ColumnType], rows: dict[str, Any],
-               diff_columns: Iterable[str] = ()) -> None:
+               diff_columns: Iterable[str] = (), values: bool = True) -> None:
     """Raise BadValue for the first row whose key is not a UUID, which is not an object
     (``null``, a deletion, is let through), which names a column the schema lacks or
-    holds a value ovsdb-server refuses.  ``diff_columns`` hold column diffs (no size
-    rules)."""
+    holds a value ovsdb-server refuses (``values=False``: the values are not looked at).
+    ``diff_columns`` hold column diffs (no size rules)."""
     if not all(map(UUID_MATCH, rows)):
         bad = next(u for u in rows if not UUID_MATCH(u))
         raise BadValue(table, short(bad), None, "row key is not a valid UUID")
@@ -274,6 +279,8 @@ def check_rows(table: str, columns: dict[str, ColumnType], rows: dict[str, Any],
         name = sorted(unknown)[0]
         uuid = next(u for u, r in rows.items() if name in r)
         raise BadValue(table, uuid, short(name), f"no such column in table {table}")
+    if not values:
+        return
     diffs = frozenset(diff_columns)
     for column in present:
         ctype = columns[column]

@@ -130,25 +130,26 @@ def _apply_error(rec: Record, exc: Exception) -> RecordError:
 _APPLY_ERRORS = (TxnError, DatumError, TypeError, ValueError, AttributeError)
 
 
-def _check_inserts(table: Table, rows: Any) -> None:
+def _check_inserts(table: Table, rows: Any, values: bool = True) -> None:
     """What applying ``rows`` to an empty table checks, in bulk: an object of row objects
-    (no deletions: nothing exists to delete) whose columns are all in the schema."""
+    (no deletions: nothing exists to delete) under UUID keys, whose columns are all in the
+    schema and (``values``) whose values are valid."""
     if not isinstance(rows, dict):
         raise TxnError(f"table {table.name}: rows are not a JSON object")
     if None in rows.values():
         uuid = next(u for u, r in rows.items() if r is None)
         raise TxnError(f"deletes {table.name} row {uuid}, which does not exist")
-    check_rows(table.name, table.columns, rows)
+    check_rows(table.name, table.columns, rows, values=values)
 
 
 def _deferred_rows(rec: Record, table: Table, raw: bytes) -> TableSlice:
     """The rows of a table slice that only inserts into an empty table."""
-    def check(rows: Any) -> None:
+    def check(rows: Any, values: bool = True) -> None:
         try:
-            _check_inserts(table, rows)
+            _check_inserts(table, rows, values)
         except _APPLY_ERRORS as exc:
             raise _apply_error(rec, exc) from None
-    return TableSlice(raw, rec.parse, check)
+    return TableSlice(raw, rec.parse, check, lambda rows: check(rows, False))
 
 
 def apply_record(snap: Snapshot, rec: Record, lazy: bool = True) -> dict[str, Any]:
