@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import sys
@@ -10,11 +11,13 @@ import typer
 
 from . import __version__
 from .commands.check import check
+from .commands.common import INTERNAL_ERROR, internal_error, stdout_closed
 from .commands.failover import failover_sim
 from .commands.gateways import gateways
 from .commands.info import info
 from .commands.nat import nat
 from .commands.snapshot import snapshot
+from .errors import escape, input_being_read
 
 app = typer.Typer(
     name="ovninspect",
@@ -70,14 +73,24 @@ def main() -> None:
         app(args=_argv(sys.argv[1:]), prog_name="ovninspect")
     except SystemExit as exc:
         code = exc.code
+    except BrokenPipeError:
+        stdout_closed()
+    except Exception as exc:  # outside a command (handle_errors has the others)
+        try:
+            internal_error(exc, input_being_read())
+        except SystemExit as done:
+            code = done.code
+        except Exception:  # typer.Exit outside click's main loop
+            code = INTERNAL_ERROR
     if code is None:
         code = 0
     elif not isinstance(code, int):
-        print(code, file=sys.stderr)
+        print(escape(str(code)), file=sys.stderr)
         code = 1
     try:
         sys.stdout.flush()
+    except (OSError, ValueError):
+        stdout_closed()
+    with contextlib.suppress(OSError, ValueError):
         sys.stderr.flush()
-    except BrokenPipeError:
-        pass
     os._exit(code)

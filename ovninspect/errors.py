@@ -1,6 +1,28 @@
-"""Errors that the CLI turns into exit code 2 with one line naming the input."""
+"""Errors that the CLI turns into exit code 2 with one line naming the input, and how
+text taken from an input is made safe to print on that one line."""
 
 from __future__ import annotations
+
+import contextlib
+import re
+from typing import Iterator, Optional
+
+# control characters (C0, DEL, C1), line and paragraph separators, and lone surrogates
+# (a non-UTF-8 file name, or a string in a corrupt input)
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
+def _escaped(match: re.Match) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def escape(text: str, keep: str = "") -> str:
+    """``text`` with every character that could break or fake a line (or drive a
+    terminal) shown as an escape; those in ``keep`` stay."""
+    if keep:
+        return _UNSAFE.sub(lambda m: m.group() if m.group() in keep else _escaped(m), text)
+    return _UNSAFE.sub(_escaped, text)
 
 
 class InputError(Exception):
@@ -18,3 +40,21 @@ class InputError(Exception):
 
 class UsageError(Exception):
     """A command-line value that does not make sense (exit code 2)."""
+
+
+_reading: list[str] = []
+
+
+@contextlib.contextmanager
+def reading(source: str) -> Iterator[None]:
+    """Name ``source`` as the input being read (for a last-resort error message)."""
+    _reading.append(source)
+    try:
+        yield
+    finally:
+        _reading.pop()
+
+
+def input_being_read(default: Optional[str] = None) -> Optional[str]:
+    """The input being read now (innermost), else ``default``."""
+    return _reading[-1] if _reading else default

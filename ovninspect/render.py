@@ -9,6 +9,8 @@ from typing import Any, Callable, Optional
 
 import orjson
 
+from .errors import escape
+
 FORMATS = ("table", "json", "csv")
 _COLORS = {"green": "32", "yellow": "33", "red": "31", "cyan": "36", "dim": "2", "bold": "1"}
 
@@ -90,7 +92,7 @@ def render_table(report: Report, wide: bool = False, color: bool = False) -> str
         for row in report.rows:
             line = []
             for c in cols:
-                text = _cell(c.show(row) if c.show else row.get(c.key))
+                text = escape(_cell(c.show(row) if c.show else row.get(c.key)), keep="\n")
                 line.append(paint(text, c.color(row.get(c.key)) if c.color else None, color))
             body.append(line)
         lines.append(tabulate(body, headers=[c.header for c in cols], tablefmt="simple",

@@ -119,6 +119,34 @@ _DECODERS: dict[str, Callable[[Any], Any]] = {
 }
 
 
+INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
+
+
+@dataclass(frozen=True)
+class AtomRules:
+    """The constraints of one atomic type (RFC 7047 ``<base-type>``), as ovsdb-server
+    checks them when it reads a value (lib/ovsdb-data.c ovsdb_atom_check_constraints)."""
+
+    type: str                                  # string | integer | real | boolean | uuid
+    enum: Optional[frozenset] = None
+    min: Optional[float] = None                # integer/real range (None: unbounded)
+    max: Optional[float] = None
+    min_length: int = 0                        # string length in characters
+    max_length: Optional[int] = None
+    ref_table: Optional[str] = None
+    ref_type: Optional[str] = None             # strong | weak
+
+
+def _atom_rules(base: Any) -> AtomRules:
+    typ = base.type.to_string()
+    enum = None
+    if base.enum is not None:
+        enum = frozenset(atom.value for atom in base.enum.values)
+    max_length = base.max_length if base.max_length < sys.maxsize else None
+    return AtomRules(typ, enum, base.min, base.max, base.min_length or 0, max_length,
+                     base.ref_table_name, base.ref_type if base.ref_table_name else None)
+
+
 @dataclass(frozen=True)
 class ColumnType:
     """What a column holds, reduced to what decoding and diffs need."""
@@ -130,6 +158,8 @@ class ColumnType:
     n_max: int = 1
     ref_table: Optional[str] = None
     default: Any = None
+    key_rules: Optional[AtomRules] = None     # what ovsdb-server checks of each key atom
+    value_rules: Optional[AtomRules] = None   # ... and of each map value atom
 
     @property
     def composite(self) -> bool:
@@ -181,7 +211,9 @@ def column_type_from_ovs(otype: Any) -> ColumnType:
     else:
         kind = SET
         default = (ATOM_DEFAULTS[key],) if n_min >= 1 else ()
-    return ColumnType(kind, key, value, n_min, n_max, otype.key.ref_table_name, default)
+    value_rules = _atom_rules(otype.value) if otype.value is not None else None
+    return ColumnType(kind, key, value, n_min, n_max, otype.key.ref_table_name, default,
+                      _atom_rules(otype.key), value_rules)
 
 
 @dataclass
@@ -190,6 +222,7 @@ class TableSchema:
     columns: dict[str, ColumnType]
     is_root: bool = True
     indexes: list[tuple[str, ...]] = field(default_factory=list)
+    max_rows: Optional[int] = None
 
 
 @dataclass
@@ -214,7 +247,8 @@ class Schema:
         for tname, tschema in parsed.tables.items():
             cols = {cname: column_type_from_ovs(col.type) for cname, col in tschema.columns.items()}
             indexes = [tuple(c.name for c in idx) for idx in tschema.indexes]
-            tables[tname] = TableSchema(tname, cols, bool(tschema.is_root), indexes)
+            max_rows = tschema.max_rows if tschema.max_rows < sys.maxsize else None
+            tables[tname] = TableSchema(tname, cols, bool(tschema.is_root), indexes, max_rows)
         return cls(parsed.name, parsed.version or "", tables, raw)
 
     def version_tuple(self) -> tuple[int, ...]:

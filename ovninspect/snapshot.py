@@ -31,6 +31,9 @@ class PendingRows(Protocol):
     def find(self, column: str, values: Iterable[str]) -> Any:
         """``{value: (uuid, row) or None}``: the first row whose ``column`` is each value."""
 
+    def check_all(self) -> None:
+        """Check every row as ``load`` does, without keeping them."""
+
 
 class Row:
     """A view of one row; ``row["col"]`` gives the decoded value (default when omitted)."""
@@ -94,6 +97,11 @@ class Table:
         """Take this blank table's rows from ``pending`` when they are first read."""
         assert self.is_blank()
         self._pending = pending
+
+    def check_pending(self) -> None:
+        """Check the rows still unparsed as reading them would, without keeping them."""
+        if self._pending is not None:
+            self._pending.check_all()
 
     def is_blank(self) -> bool:
         """No rows and none deferred."""
@@ -245,6 +253,17 @@ class Snapshot:
 
     def has_table(self, name: str) -> bool:
         return name in self.tables
+
+    def check_pending(self) -> None:
+        """Check every table not read yet as reading it would (sources/table_slice.py), so
+        that whether a snapshot is refused does not depend on what reads it."""
+        for table in self.tables.values():
+            table.check_pending()
+
+    def verify(self) -> None:
+        """Read and check every row of every table."""
+        for table in self.tables.values():
+            len(table)
 
     def row_counts(self) -> dict[str, int]:
         return {name: len(t) for name, t in sorted(self.tables.items())}

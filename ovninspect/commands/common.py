@@ -6,13 +6,16 @@ import functools
 import os
 import sys
 import time
-from dataclasses import dataclass
+import traceback
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional, TypeVar
 
 import typer
+from typer.exceptions import TyperException
 
-from ..errors import InputError, UsageError
+from ..errors import InputError, UsageError, escape, input_being_read, reading
+from ..ovn_version import parse_release
 from ..render import FORMATS, Report, render, render_json_bytes
 from ..snapshot import SB_NAME, Snapshot
 from ..sources import LoadOptions, is_remote, open_snapshot, require
@@ -41,6 +44,9 @@ TIMEOUT = typer.Option(30.0, "--timeout", "-t", metavar="SECS",
 ALLOW_TRUNCATED = typer.Option(False, "--allow-truncated",
                                help="Read the valid prefix of a file whose tail is truncated or "
                                     "corrupt (what ovsdb-server does), with a warning.")
+VERIFY = typer.Option(False, "--verify",
+                      help="Check the whole input as ovsdb-server does before answering: every "
+                           "value of every table, references, unique indexes (slower).")
 OVN_VERSION = typer.Option(None, "--ovn-version", metavar="X.Y[.Z]",
                            help="Apply this OVN release's rules instead of the one detected "
                                 "from NB_Global.options:northd_internal_version or the schema.")
@@ -62,20 +68,54 @@ class Inputs:
     timeout: float = 30.0
     allow_truncated: bool = False
     ovn_version: Optional[str] = None
+    verify: bool = False
+    messages: list[str] = field(default_factory=list)  # stderr lines held back
 
     def options(self, tables: Optional[dict] = None) -> LoadOptions:
         return LoadOptions(self.allow_truncated, self.private_key, self.certificate,
-                           self.ca_cert, self.timeout, tables)
+                           self.ca_cert, self.timeout, tables, verify=self.verify)
+
+
+INTERNAL_ERROR = 70  # EX_SOFTWARE: a bug, never the input's fault
+
+
+def say(message: str) -> None:
+    """One line on stderr, prefixed, with anything that could break the line escaped."""
+    typer.echo(f"ovninspect: {escape(message)}", err=True)
 
 
 def fail(message: str, code: int = 2) -> None:
     """Print one line on stderr and exit."""
-    typer.echo(f"ovninspect: {message}", err=True)
+    say(message)
     raise typer.Exit(code)
 
 
+def stdout_closed() -> None:
+    """The reader of our output went away (``| head``): finish quietly, exit 0.  Further
+    writes, and the final flush, go to /dev/null."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+
+
+def internal_error(exc: BaseException, source: Optional[str]) -> None:
+    """The last resort: one line naming the input, the traceback only with
+    OVNINSPECT_DEBUG=1, exit 70."""
+    if os.environ.get("OVNINSPECT_DEBUG") == "1":
+        traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+    text = f"{type(exc).__name__}: {exc}"
+    if len(text) > 300:
+        text = text[:297] + "..."
+    fail(f"internal error while reading {source or 'the input'}: {text}; please report it",
+         INTERNAL_ERROR)
+
+
 def handle_errors(func: F) -> F:
-    """Turn input and usage errors into one stderr line and exit code 2."""
+    """Turn input and usage errors into one stderr line and exit code 2; anything else
+    into one line and exit code 70 (internal_error)."""
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
@@ -83,10 +123,17 @@ def handle_errors(func: F) -> F:
         except (InputError, UsageError) as exc:
             fail(str(exc))
         except BrokenPipeError:
-            sys.stderr.close()
+            stdout_closed()
             raise typer.Exit(0) from None
         except KeyboardInterrupt:
             fail("interrupted", 130)
+        except (typer.Exit, typer.Abort, TyperException):
+            raise
+        except MemoryError:
+            source = input_being_read(kwargs.get("db"))
+            fail(f"{source or 'the input'}: not enough memory to read it")
+        except Exception as exc:
+            internal_error(exc, input_being_read(kwargs.get("db")))
     return wrapper  # type: ignore[return-value]
 
 
@@ -131,7 +178,10 @@ def _size_label(spec: str) -> Optional[str]:
 
 
 def load_snapshot(spec: Optional[str], role: str, inputs: Inputs,
-                  tables: Optional[dict] = None) -> Snapshot:
+                  tables: Optional[dict] = None, show: bool = True) -> Snapshot:
+    """Read one source; its warnings (and which file of a folder was used) go to stderr,
+    now or (``show=False``) in ``messages`` for the caller to print once every input has
+    been read: a failure prints one line only."""
     if not spec:
         flag, env = ("--db", "OVN_NB_DB") if role == "nb" else ("--sb", "OVN_SB_DB")
         raise UsageError(f"no {role.upper()} source: give {flag} (or set {env})")
@@ -139,36 +189,44 @@ def load_snapshot(spec: Optional[str], role: str, inputs: Inputs,
     progress = Progress(f"{role.upper()} {spec}", size is not None)
     progress.stage(f"reading and replaying ({size})")
     try:
-        snap = open_snapshot(spec, role, inputs.options(tables))
+        with reading(spec):
+            snap = open_snapshot(spec, role, inputs.options(tables))
     finally:
         progress.done()
-    for line in snap.info.warnings:
-        typer.echo(f"ovninspect: warning: {snap.info.source}: {line}", err=True)
-    for line in snap.info.notes:
-        if line.startswith(snap.name + ":"):  # which file of a folder was used
-            typer.echo(f"ovninspect: {line}", err=True)
+    messages = [f"warning: {snap.info.source}: {line}" for line in snap.info.warnings]
+    messages += [line for line in snap.info.notes
+                 if line.startswith(snap.name + ":")]  # which file of a folder was used
+    if show:
+        for line in messages:
+            say(line)
+    else:
+        inputs.messages.extend(messages)
     return snap
 
 
 def load_topology(inputs: Inputs) -> Topology:
     """NB (+ SB) snapshot(s) -> Topology, with notes and warnings shown on stderr."""
-    nb = load_snapshot(inputs.db, "nb", inputs, NB_LIVE_TABLES)
+    if inputs.ovn_version and parse_release(inputs.ovn_version) is None:
+        raise UsageError(f"--ovn-version {inputs.ovn_version!r} is not like 23.03 or 24.03.6")
+    nb = load_snapshot(inputs.db, "nb", inputs, NB_LIVE_TABLES, show=False)
     require(nb, NB_NEEDS)
     sb_spec = inputs.sb
     if sb_spec is None and inputs.db and Path(inputs.db).is_dir() and find_databases(
             Path(inputs.db)).get(SB_NAME):
         sb_spec = inputs.db  # a sosreport/must-gather folder usually holds the SB too
-    sb = load_snapshot(sb_spec, "sb", inputs, SB_LIVE_TABLES) if sb_spec else None
+    sb = load_snapshot(sb_spec, "sb", inputs, SB_LIVE_TABLES, show=False) if sb_spec else None
     if sb is not None:
         require(sb, {"Chassis": ["name"], "Port_Binding": ["logical_port", "chassis"]})
     progress = Progress(f"NB {inputs.db}", _size_label(inputs.db or "") is not None)
     progress.stage("building the topology")
     try:
-        return Topology(nb, sb, inputs.ovn_version)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+        topo = Topology(nb, sb, inputs.ovn_version)
     finally:
         progress.done()
+    for line in inputs.messages:
+        say(line)
+    inputs.messages.clear()
+    return topo
 
 
 def use_color() -> bool:
@@ -186,4 +244,4 @@ def emit(report: Report, fmt: str, wide: bool = False) -> None:
     typer.echo(render(report, fmt, wide=wide, color=use_color() and fmt == "table"))
     if fmt == "table":
         for note in report.notes:
-            typer.echo(f"note: {note}", err=True)
+            typer.echo(f"note: {escape(note)}", err=True)

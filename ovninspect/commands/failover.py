@@ -162,6 +162,7 @@ def failover_sim(
     ca_cert: Optional[str] = common.CA_CERT,
     timeout: float = common.TIMEOUT,
     allow_truncated: bool = common.ALLOW_TRUNCATED,
+    verify: bool = common.VERIFY,
 ) -> None:
     """Simulate chassis failures: which external IPs stay reachable, through which chassis.
 
@@ -200,7 +201,7 @@ def failover_sim(
     if sweep_size < 1:
         raise UsageError(f"--sweep {sweep_size}: N must be 1 or more")
     inputs = common.Inputs(db, sb, fmt, private_key, certificate, ca_cert, timeout,
-                           allow_truncated, ovn_version)
+                           allow_truncated, ovn_version, verify=verify)
     topo = common.load_topology(inputs)
     model = build_model(topo, select_routers(topo, router))
     if do_sweep:

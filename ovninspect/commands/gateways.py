@@ -84,6 +84,7 @@ def gateways(
     ca_cert: Optional[str] = common.CA_CERT,
     timeout: float = common.TIMEOUT,
     allow_truncated: bool = common.ALLOW_TRUNCATED,
+    verify: bool = common.VERIFY,
 ) -> None:
     """List every distributed gateway port and gateway router with its gateway chassis.
 
@@ -102,7 +103,7 @@ def gateways(
     """
     common.check_format(fmt)
     inputs = common.Inputs(db, sb, fmt, private_key, certificate, ca_cert, timeout,
-                           allow_truncated, ovn_version)
+                           allow_truncated, ovn_version, verify=verify)
     topo = common.load_topology(inputs)
     routers = select_routers(topo, router)
     views = gateway_views(topo, routers)

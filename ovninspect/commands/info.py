@@ -50,6 +50,7 @@ def info(
     ca_cert: Optional[str] = common.CA_CERT,
     timeout: float = common.TIMEOUT,
     allow_truncated: bool = common.ALLOW_TRUNCATED,
+    verify: bool = common.VERIFY,
 ) -> None:
     """Show what a source is: format, schema, OVN version, raft state, rows per table.
 
@@ -63,7 +64,7 @@ def info(
     """
     common.check_format(fmt)
     inputs = common.Inputs(db, None, fmt, private_key, certificate, ca_cert, timeout,
-                           allow_truncated)
+                           allow_truncated, verify=True)
     # live: row counts need only the UUIDs (and the global row for versions)
     tables = {"*": [], "NB_Global": None, "SB_Global": None}
     snap = common.load_snapshot(db, "sb" if sb else "nb", inputs, tables)

@@ -106,6 +106,7 @@ def nat(
     ca_cert: Optional[str] = common.CA_CERT,
     timeout: float = common.TIMEOUT,
     allow_truncated: bool = common.ALLOW_TRUNCATED,
+    verify: bool = common.VERIFY,
 ) -> None:
     """Classify every NAT as ovn-northd does: distributed, centralized or inactive.
 
@@ -126,7 +127,7 @@ def nat(
     if mode is not None and mode not in MODES:
         raise UsageError(f"--mode must be one of {', '.join(MODES)}, not {mode!r}")
     inputs = common.Inputs(db, sb, fmt, private_key, certificate, ca_cert, timeout,
-                           allow_truncated, ovn_version)
+                           allow_truncated, ovn_version, verify=verify)
     topo = common.load_topology(inputs)
     verdicts = classify_all(topo, select_routers(topo, router))
     if mode is not None:

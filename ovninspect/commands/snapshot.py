@@ -7,7 +7,8 @@ from typing import Optional
 
 import typer
 
-from ..sources.writer import write_standalone
+from ..sources import is_remote
+from ..sources.writer import refuse_overwrite, write_standalone
 from . import common
 
 
@@ -22,6 +23,7 @@ def snapshot(
     ca_cert: Optional[str] = common.CA_CERT,
     timeout: float = common.TIMEOUT,
     allow_truncated: bool = common.ALLOW_TRUNCATED,
+    verify: bool = common.VERIFY,
 ) -> None:
     """Save a live NB/SB (or any readable file, e.g. a clustered one) as a standalone file.
 
@@ -37,9 +39,12 @@ def snapshot(
       ovninspect snapshot --db clustered-nb.db -o standalone-nb.db
     """
     inputs = common.Inputs(db, None, "table", private_key, certificate, ca_cert, timeout,
-                           allow_truncated)
+                           allow_truncated, verify=verify)
+    if db and not is_remote(db):
+        refuse_overwrite(output, [db])  # before reading: a same-name input is never read
     snap = common.load_snapshot(db, "sb" if sb else "nb", inputs)
-    size = write_standalone(snap, output, f"ovninspect snapshot of {snap.info.source}")
+    size = write_standalone(snap, output, f"ovninspect snapshot of {snap.info.source}",
+                            [db] if db and not is_remote(db) else [])
     rows = sum(snap.row_counts().values())
     typer.echo(f"wrote {output}: {snap.name} {snap.version}, {rows} rows, {size} bytes",
                err=True)

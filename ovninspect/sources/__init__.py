@@ -36,6 +36,7 @@ class LoadOptions:
     timeout: float = 30.0
     tables: Optional[dict[str, Optional[list[str]]]] = None  # live: what to fetch
     via: str = "jsonrpc"  # live: "jsonrpc" (fast) or "ovsdbapp" (IDL)
+    verify: bool = False  # read and check every row now (not only the cheap checks)
 
 
 def is_remote(spec: str) -> bool:
@@ -135,6 +136,11 @@ def open_snapshot(spec: str, role: str = "nb", options: Optional[LoadOptions] = 
         snap = read_file(path, source, db_name, options.allow_truncated)
         snap.info.notes[:0] = notes
     check_role(snap, role, source)
+    with gc_paused():
+        if options.verify:
+            snap.verify()
+        else:
+            snap.check_pending()
     return snap
 
 

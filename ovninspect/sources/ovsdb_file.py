@@ -18,6 +18,7 @@ from typing import Any, BinaryIO, Optional, Union
 from ..errors import InputError
 from ..schema import ColumnType, DatumError, Schema
 from ..snapshot import Snapshot, SourceInfo, Table
+from ..validate import BadValue, check_rows
 from .records import Record, RecordError, iter_records, loads, magic_of
 from .table_slice import TableSlice
 from .txn_split import SPECIALS, split_tables
@@ -63,10 +64,13 @@ Undo = list[tuple[dict, str, Optional[dict]]]  # (rows, uuid, data before) to ro
 def _apply_rows(table: Table, trows: dict[str, dict], rows: dict, is_diff: bool,
                 undo: Optional[Undo] = None) -> None:
     """Apply one table's part of a transaction to ``trows`` (rules 27-28), noting in
-    ``undo`` how to take it back."""
+    ``undo`` how to take it back.  Every value is checked first, as ovsdb-server does
+    (OVS 3.1 checks diffs against the column's size rules too)."""
     tname = table.name
     columns = table.columns
-    col_keys = columns.keys()
+    if not isinstance(rows, dict):
+        raise TxnError(f"table {tname}: rows are not a JSON object")
+    check_rows(tname, columns, rows)
     for uuid, row in rows.items():
         if row is None:
             old = trows.pop(uuid, None)
@@ -75,11 +79,6 @@ def _apply_rows(table: Table, trows: dict[str, dict], rows: dict, is_diff: bool,
             if undo is not None:
                 undo.append((trows, uuid, old))
             continue
-        if row.__class__ is not dict:
-            raise TxnError(f"{tname} row {uuid} is not a JSON object")
-        if not row.keys() <= col_keys:
-            unknown = sorted(set(row) - set(col_keys))
-            raise TxnError(f"{tname} row {uuid} has unknown column(s) {', '.join(unknown)}")
         current = trows.get(uuid)
         if undo is not None:
             undo.append((trows, uuid, None if current is None else dict(current)))
@@ -92,6 +91,10 @@ def _apply_rows(table: Table, trows: dict[str, dict], rows: dict, is_diff: bool,
                 value = ctype.materialize(current[col])
                 if value != ctype.default:
                     raw = _apply_diff(ctype, value, raw)
+                    size = len(raw)
+                    if not ctype.n_min <= size <= ctype.n_max:
+                        raise BadValue(tname, uuid, col, f"the diff leaves {size} members, "
+                                       f"not {ctype.n_min} to {ctype.n_max}")
             current[col] = raw
 
 
@@ -119,32 +122,34 @@ def apply_txn(snap: Snapshot, txn: Any, atomic: bool = False) -> None:
 
 
 def _apply_error(rec: Record, exc: Exception) -> RecordError:
+    if isinstance(exc, BadValue):
+        return rec.error(str(exc))
     return rec.error(f"transaction cannot be applied: {exc}")
 
 
-_DICT_ONLY = {dict}
 _APPLY_ERRORS = (TxnError, DatumError, TypeError, ValueError, AttributeError)
 
 
-def _check_inserts(table: Table, rows: Any) -> None:
+def _check_inserts(table: Table, rows: Any, values: bool = True) -> None:
     """What applying ``rows`` to an empty table checks, in bulk: an object of row objects
-    (no deletions: nothing exists to delete) whose columns are all in the schema."""
+    (no deletions: nothing exists to delete) under UUID keys, whose columns are all in the
+    schema and (``values``) whose values are valid."""
     if not isinstance(rows, dict):
         raise TxnError(f"table {table.name}: rows are not a JSON object")
-    values = rows.values()
-    if not (set(map(type, values)) <= _DICT_ONLY  # no deletion, every row an object
-            and set().union(*values) <= table.columns.keys()):
-        _apply_rows(table, {}, rows, False)  # raises the error a replay would give
+    if None in rows.values():
+        uuid = next(u for u, r in rows.items() if r is None)
+        raise TxnError(f"deletes {table.name} row {uuid}, which does not exist")
+    check_rows(table.name, table.columns, rows, values=values)
 
 
 def _deferred_rows(rec: Record, table: Table, raw: bytes) -> TableSlice:
     """The rows of a table slice that only inserts into an empty table."""
-    def check(rows: Any) -> None:
+    def check(rows: Any, values: bool = True) -> None:
         try:
-            _check_inserts(table, rows)
+            _check_inserts(table, rows, values)
         except _APPLY_ERRORS as exc:
             raise _apply_error(rec, exc) from None
-    return TableSlice(raw, rec.parse, check)
+    return TableSlice(raw, rec.parse, check, lambda rows: check(rows, False))
 
 
 def apply_record(snap: Snapshot, rec: Record, lazy: bool = True) -> dict[str, Any]:

@@ -15,14 +15,17 @@ import gc
 import hashlib
 import io
 import json
-from typing import Any, BinaryIO, Iterator, Union
+import re
+from typing import Any, BinaryIO, Iterator, Optional, Union
 
 import orjson
 
 from ..errors import InputError
 
 MAGICS = (b"JSON", b"CLUSTER")
-_MAX_HEADER = 128  # ovsdb/log.c reads the header line into a 128-byte buffer
+_MAX_HEADER = 128
+_SURROGATE = re.compile("[\ud800-\udfff]")
+DBL_MAX = 1.7976931348623157e308  # ovsdb/log.c reads the header line into a 128-byte buffer
 
 
 @contextlib.contextmanager
@@ -38,13 +41,59 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _strings_and_numbers_ok(value: Any) -> Optional[str]:
+    """What lib/json.c refuses in a parsed value that Python accepts: a NUL character
+    (``\\u0000``), an unpaired surrogate escape, a number out of the range of a double."""
+    todo = [value]
+    while todo:
+        item = todo.pop()
+        cls = item.__class__
+        if cls is dict:
+            todo.extend(item)
+            todo.extend(item.values())
+        elif cls is list:
+            todo.extend(item)
+        elif cls is str:
+            if "\0" in item:
+                return "null bytes are not supported in strings"
+            if _SURROGATE.search(item):
+                return "string holds an unpaired UTF-16 surrogate escape"
+        elif cls is float and not -DBL_MAX <= item <= DBL_MAX:
+            return "number out of the range of a double"
+    return None
+
+
 def loads(data: bytes) -> Any:
-    """Parse JSON with orjson, falling back to the standard library for what orjson
-    refuses but ovsdb-server may have written (lone surrogate escapes, NaN)."""
+    """Parse JSON as ovsdb-server's parser (lib/json.c) would, or raise ValueError.
+
+    orjson does it fast; what it refuses is tried again with the standard library (for a
+    message, and for big integers), which is stricter here than by default: no NaN or
+    Infinity, UTF-8 only, no NUL characters or unpaired surrogates, nesting depth limited.
+    """
     try:
-        return orjson.loads(data)
-    except ValueError:
-        return json.loads(data)
+        value = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        pass
+    else:
+        if b"\\u0000" in data and _strings_and_numbers_ok(value):
+            raise ValueError("null bytes are not supported in strings")
+        return value
+    try:
+        text = bytes(data).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not UTF-8 at byte {exc.start}") from None
+    try:
+        value = json.loads(text, parse_constant=_reject_constant)
+    except RecursionError:
+        raise ValueError("nesting too deep") from None
+    problem = _strings_and_numbers_ok(value)
+    if problem:
+        raise ValueError(problem)
+    return value
 
 
 class Record:

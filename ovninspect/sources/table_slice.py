@@ -22,20 +22,24 @@ from __future__ import annotations
 import re
 from typing import Any, Callable, Iterable, Optional
 
+from ..errors import InputError
 from .records import gc_paused
 
 UNINDEXED = object()  # the answer when the slice cannot be searched: parse it whole
 _ROW_KEY_END = re.compile(rb'":\{')
+CHECK_CHUNK = 4 << 20
 
 
 class TableSlice:
     """The ``{uuid: row}`` JSON of one table that only inserts into an empty table."""
 
     def __init__(self, raw: bytes, parse: Callable[[bytes], Any],
-                 check: Callable[[Any], None]) -> None:
+                 check: Callable[[Any], None],
+                 check_shape: Optional[Callable[[Any], None]] = None) -> None:
         self.raw = raw
         self._parse = parse      # bytes -> JSON (raises the source's error)
         self._check = check      # raises the source's error for rows a replay would reject
+        self._check_shape = check_shape or check  # the cheap part of it, for check_all
         self._row_keys: Optional[list[int]] = None            # offsets of each '":{'
         self._values: dict[str, Optional[dict[bytes, int]]] = {}  # column -> {value: row #}
         self._aligned: set[str] = set()  # columns whose n-th value is the n-th row's
@@ -47,6 +51,31 @@ class TableSlice:
             rows = self._parse(self.raw)
             self._check(rows)
         return rows
+
+    def check_all(self) -> None:
+        """Parse every row and check its shape (``check_shape``: row keys, objects, column
+        names), without keeping them: in pieces of about
+        CHECK_CHUNK bytes cut between rows, each parsed, checked and dropped (memory stays
+        low).  A cut that is not between two rows leaves a piece that is not valid JSON
+        (its last string is unterminated), so it is never wrongly accepted: any piece that
+        fails to parse sends the whole slice through ``load``, which gives the verdict."""
+        raw = self.raw
+        end = len(raw) - 1                       # the slice's closing brace
+        pos = 1
+        with gc_paused():
+            while pos < end:
+                cut = raw.find(b'},"', pos + CHECK_CHUNK, end)
+                stop = end if cut < 0 else cut + 1
+                try:
+                    rows = self._parse(b"{" + raw[pos:stop] + b"}")
+                except InputError:  # the piece, not the slice, may be bad: decide on the whole
+                    rows = None
+                if rows.__class__ is not dict:
+                    self.load()
+                    return
+                self._check_shape(rows)
+                del rows
+                pos = stop + 1
 
     def has(self, column: str, value: str) -> Any:
         """Whether a row's string ``column`` is ``value``, or UNINDEXED."""

@@ -10,7 +10,7 @@ import os
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from ..errors import InputError
 from ..snapshot import Snapshot
@@ -36,8 +36,37 @@ def snapshot_transaction(snap: Snapshot, comment: str) -> dict[str, Any]:
     return txn
 
 
-def write_standalone(snap: Snapshot, path: Path, comment: str) -> int:
-    """Write ``snap`` to ``path`` atomically; return the number of bytes written."""
+def _same_file(a: os.stat_result, b: os.stat_result) -> bool:
+    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
+
+
+def refuse_overwrite(path: Path, inputs: Iterable[str]) -> None:
+    """InputError when ``path`` is one of the files read (by any name: same device and
+    inode, so also a hard link or another path to it)."""
+    try:
+        target = os.stat(path)
+    except OSError:
+        return  # nothing there yet (or unreachable: the write reports it)
+    for source in inputs:
+        try:
+            if _same_file(target, os.stat(source)):
+                raise InputError(str(path), f"is the input {source}: refusing to write over it")
+        except OSError:
+            continue
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def write_standalone(snap: Snapshot, path: Path, comment: str,
+                     inputs: Iterable[str] = ()) -> int:
+    """Write ``snap`` to ``path`` atomically (a temporary file renamed over it, with the
+    mode a new file gets under the umask); never over one of ``inputs``.  Returns the
+    number of bytes written."""
+    refuse_overwrite(path, [snap.info.source, *inputs])
     schema = snap.full_schema.raw
     if not schema:
         raise InputError(snap.info.source, "this source carries no schema, so it cannot be "
@@ -49,9 +78,15 @@ def write_standalone(snap: Snapshot, path: Path, comment: str) -> int:
         fd, tmp = tempfile.mkstemp(prefix=".ovninspect-", dir=str(target.parent))
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+            fh.flush()
+            os.fchmod(fh.fileno(), 0o666 & ~_umask())
+            os.fsync(fh.fileno())
+        refuse_overwrite(target, [snap.info.source, *inputs])  # not replaced meanwhile
         os.replace(tmp, target)
+        tmp = ""
     except OSError as exc:
+        raise InputError(str(path), f"cannot write: {exc.strerror or exc}") from None
+    finally:
         if tmp:
             Path(tmp).unlink(missing_ok=True)
-        raise InputError(str(path), f"cannot write: {exc.strerror or exc}") from None
     return len(data)
