@@ -1,4 +1,9 @@
-"""The ``ovninspect`` command line: thin wiring of commands (see ovninspect/commands/)."""
+"""The ``ovninspect`` command line: thin wiring of commands (see ovninspect/commands/).
+
+:func:`run` runs one command line in-process and returns its exit code (tests, a
+long-running caller); :func:`main` is the console entry point of a one-shot process, which
+pauses the garbage collector and leaves without tearing its data down.
+"""
 
 from __future__ import annotations
 
@@ -6,30 +11,29 @@ import contextlib
 import gc
 import os
 import sys
+from typing import Optional, Sequence
 
 import typer
 
 from . import __version__
-from .commands.check import check
+from .commands import check, diff, failover, gateways, info, nat, snapshot
 from .commands.common import INTERNAL_ERROR, internal_error, stdout_closed
-from .commands.failover import failover_sim
-from .commands.gateways import gateways
-from .commands.info import info
-from .commands.nat import nat
-from .commands.snapshot import snapshot
+from .commands.factory import question
 from .errors import escape, input_being_read
 
 app = typer.Typer(
     name="ovninspect",
     help="Tell what OVN really does with your external IPs, from an NB snapshot file or a "
          "live NB: which NATs are distributed, centralized or inactive, which chassis handles "
-         "them, what survives when gateways die, and what is misconfigured.",
+         "them, what survives when gateways die, what is misconfigured, and what changed.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
-    rich_markup_mode="markdown",
-    context_settings={"help_option_names": ["-h", "--help"]},
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"ovninspect {__version__}")
@@ -43,15 +47,16 @@ def _main(version: bool = typer.Option(False, "--version", "-V", callback=_versi
     """Tell what OVN really does with your external IPs."""
 
 
-app.command("nat")(nat)
-app.command("gateways")(gateways)
-app.command("failover-sim")(failover_sim)
-app.command("check")(check)
-app.command("info")(info)
-app.command("snapshot")(snapshot)
+question(app, "nat")(nat.nat)
+question(app, "gateways")(gateways.gateways)
+question(app, "failover-sim")(failover.failover_sim)
+question(app, "check")(check.check)
+question(app, "info", on_snapshot=True, tables=info.INFO_TABLES, always_verify=True)(info.info)
+app.command("diff")(diff.diff)
+app.command("snapshot")(snapshot.snapshot)
 
 
-def _argv(args: list[str]) -> list[str]:
+def _argv(args: Sequence[str]) -> list[str]:
     """``--sweep=N`` as ``--sweep N`` (the flag takes an optional count, which click cannot
     attach with '=')."""
     out = []
@@ -63,14 +68,12 @@ def _argv(args: list[str]) -> list[str]:
     return out
 
 
-def main() -> None:
-    # A short-lived process holding one large acyclic tree of parsed JSON: the cyclic
-    # garbage collector would only re-scan it again and again (design.md, Performance),
-    # and freeing it object by object at exit only costs time: flush and leave.
-    gc.disable()
+def run(argv: Optional[Sequence[str]] = None) -> int:
+    """Run one command line in this process; the exit code (0 ok, 1 the command's failure
+    condition, 2 usage or unreadable input, 70 a bug)."""
     code: object = 0
     try:
-        app(args=_argv(sys.argv[1:]), prog_name="ovninspect")
+        app(args=_argv(sys.argv[1:] if argv is None else argv), prog_name="ovninspect")
     except SystemExit as exc:
         code = exc.code
     except BrokenPipeError:
@@ -83,10 +86,19 @@ def main() -> None:
         except Exception:  # typer.Exit outside click's main loop
             code = INTERNAL_ERROR
     if code is None:
-        code = 0
-    elif not isinstance(code, int):
+        return 0
+    if not isinstance(code, int):
         print(escape(str(code)), file=sys.stderr)
-        code = 1
+        return 1
+    return code
+
+
+def main() -> None:
+    # A short-lived process holding one large acyclic tree of parsed JSON: the cyclic
+    # garbage collector would only re-scan it again and again (design.md, Performance),
+    # and freeing it object by object at exit only costs time: flush and leave.
+    gc.disable()
+    code = run()
     try:
         sys.stdout.flush()
     except (OSError, ValueError):

@@ -1,49 +1,31 @@
-"""Renderers: a Report becomes a table (tabulate), JSON or CSV.  Nothing here knows OVN."""
+"""Renderers: an Answer becomes a table (fitted to the terminal), JSON or CSV.  Nothing here
+knows OVN: the fields an answer declares say what each value is."""
 
 from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+import os
+import shutil
+import sys
+import textwrap
+from typing import Any, Optional
 
 import orjson
 
+from .answers.model import Answer, Field, Kind, chassis_label
 from .errors import escape
 
 FORMATS = ("table", "json", "csv")
 _COLORS = {"green": "32", "yellow": "33", "red": "31", "cyan": "36", "dim": "2", "bold": "1"}
-
-
-@dataclass
-class Column:
-    """A table column: the row key, its header, and an optional colour chooser."""
-
-    key: str
-    header: str
-    wide_only: bool = False
-    color: Optional[Callable[[Any], Optional[str]]] = None
-    show: Optional[Callable[[dict[str, Any]], Any]] = None  # table text from the whole row
-    csv_only: bool = False  # a plain-value column for scripts, folded into another in tables
-
-
-@dataclass
-class Report:
-    """Rows under one JSON key, plus what a person reads around the table."""
-
-    key: str
-    rows: list[dict[str, Any]]
-    columns: list[Column]
-    extra: dict[str, Any] = field(default_factory=dict)      # more top-level JSON keys
-    summary: list[str] = field(default_factory=list)         # lines after the table
-    notes: list[str] = field(default_factory=list)           # stderr in table mode
-    empty_message: str = "nothing to show"
+_GAP = 2            # tabulate's "simple" format puts two spaces between columns
+_MIN_WRAP = 16      # a wrapped column is never narrower than this
 
 
 def paint(text: str, color: Optional[str], enabled: bool) -> str:
     if not enabled or not color or color not in _COLORS:
         return text
-    return f"\033[{_COLORS[color]}m{text}\033[0m"
+    return "\n".join(f"\033[{_COLORS[color]}m{line}\033[0m" for line in text.split("\n"))
 
 
 def _cell(value: Any) -> str:
@@ -76,49 +58,112 @@ def to_json_bytes(data: Any) -> bytes:
     return orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
 
 
-def render_json_bytes(report: Report) -> bytes:
-    data = {report.key: report.rows}
-    data.update(report.extra)
-    return to_json_bytes(data)
+def render_json_bytes(answer: Answer) -> bytes:
+    return to_json_bytes(answer.to_json())
 
 
-def render_table(report: Report, wide: bool = False, color: bool = False) -> str:
+def table_width() -> Optional[int]:
+    """The width tables are fitted to: the terminal's when stdout is one, else
+    ``$COLUMNS`` when set, else None (no wrapping: one line per row for pipes)."""
+    if sys.stdout.isatty():
+        return shutil.get_terminal_size().columns
+    columns = os.environ.get("COLUMNS", "")
+    return int(columns) if columns.isdigit() and int(columns) > 0 else None
+
+
+def _text(answer: Answer, f: Field, row: dict[str, Any]) -> str:
+    if f.show is not None:
+        value = f.show(row)
+    elif f.kind == Kind.CHASSIS:
+        names = answer.hostnames or {}
+        value = chassis_label(row.get(f.key), names.get(row.get(f.key) or ""))
+    elif f.kind == Kind.CHASSIS_LIST:
+        names = answer.hostnames or {}
+        value = ", ".join(chassis_label(c, names.get(c)) for c in row.get(f.key) or ()) or "-"
+    else:
+        value = row.get(f.key)
+    return escape(_cell(value), keep="\n")
+
+
+def _longest_word(text: str) -> int:
+    return max((len(w) for w in text.split()), default=0)
+
+
+def _fit(cells: list[list[str]], headers: list[str], wrap: list[bool], width: int
+         ) -> list[int]:
+    """Column widths whose sum (with gaps) is at most ``width`` where that is possible:
+    wrap columns shrink first, then the others, none below its longest word."""
+    natural = [max([len(h)] + [max(map(len, c[i].split("\n"))) for c in cells])
+               for i, h in enumerate(headers)]
+    floor = [max(len(h), min(_MIN_WRAP, natural[i]) if wrap[i] else 0,
+                 max((_longest_word(c[i]) for c in cells), default=0))
+             for i, h in enumerate(headers)]
+    widths = list(natural)
+    excess = sum(widths) + _GAP * (len(widths) - 1) - width
+    for first in (True, False):          # wrap columns, then every other column
+        while excess > 0:
+            room = [(widths[i] - floor[i], i) for i in range(len(widths))
+                    if (wrap[i] or not first) and widths[i] > floor[i]]
+            if not room:
+                break
+            slack, i = max(room)
+            cut = min(slack, excess, max(1, slack // 2))
+            widths[i] -= cut
+            excess -= cut
+    return widths
+
+
+def _wrap(text: str, width: int) -> str:
+    out = []
+    for line in text.split("\n"):
+        indent = "     " if line.startswith("fix: ") else ""
+        out.extend(textwrap.wrap(line, width, break_long_words=False, break_on_hyphens=False,
+                                 subsequent_indent=indent) or [""])
+    return "\n".join(out)
+
+
+def render_table(answer: Answer, wide: bool = False, color: bool = False,
+                 width: Optional[int] = None) -> str:
+    """The rows as a table (``wide``: every column), fitted to ``width`` columns when
+    given; then the summary lines."""
     from tabulate import tabulate  # only tables need it (JSON/CSV start faster)
 
-    cols = [c for c in report.columns if (wide or not c.wide_only) and not c.csv_only]
+    fields = [f for f in answer.fields if (wide or not f.wide_only) and not f.csv_only]
     lines = []
-    if report.rows:
-        body = []
-        for row in report.rows:
-            line = []
-            for c in cols:
-                text = escape(_cell(c.show(row) if c.show else row.get(c.key)), keep="\n")
-                line.append(paint(text, c.color(row.get(c.key)) if c.color else None, color))
-            body.append(line)
-        lines.append(tabulate(body, headers=[c.header for c in cols], tablefmt="simple",
+    if answer.rows:
+        cells = [[_text(answer, f, row) for f in fields] for row in answer.rows]
+        headers = [f.header for f in fields]
+        if width is not None:
+            widths = _fit(cells, headers, [f.wrap for f in fields], width)
+            cells = [[_wrap(c, w) if max(map(len, c.split("\n"))) > w else c
+                      for c, w in zip(row, widths)] for row in cells]
+        if color:
+            cells = [[paint(c, f.color(row.get(f.key)) if f.color else None, True)
+                      for c, f in zip(line, fields)] for line, row in zip(cells, answer.rows)]
+        lines.append(tabulate(cells, headers=headers, tablefmt="simple",
                               disable_numparse=True))
     else:
-        lines.append(report.empty_message)
-    if report.summary:
+        lines.append(answer.empty_message)
+    if answer.summary:
         lines.append("")
-        lines.extend(report.summary)
+        lines.extend(escape(s) for s in answer.summary)
     return "\n".join(lines)
 
 
-def render_csv(report: Report, wide: bool = True) -> str:
-    cols = [c for c in report.columns if wide or not c.wide_only]
+def render_csv(answer: Answer) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([c.key for c in cols])
-    for row in report.rows:
-        writer.writerow([_csv_cell(row.get(c.key)) for c in cols])
+    writer.writerow([f.key for f in answer.fields])
+    for row in answer.rows:
+        writer.writerow([_csv_cell(row.get(f.key)) for f in answer.fields])
     return out.getvalue().rstrip("\n")
 
 
-def render(report: Report, fmt: str, wide: bool = False, color: bool = False) -> str:
-    """The report in ``fmt`` (table, json or csv)."""
+def render(answer: Answer, fmt: str, wide: bool = False, color: bool = False,
+           width: Optional[int] = None) -> str:
+    """The answer in ``fmt`` (table, json or csv)."""
     if fmt == "json":
-        return render_json_bytes(report).decode()
+        return render_json_bytes(answer).decode()
     if fmt == "csv":
-        return render_csv(report)
-    return render_table(report, wide=wide, color=color)
+        return render_csv(answer)
+    return render_table(answer, wide=wide, color=color, width=width)

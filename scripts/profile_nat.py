@@ -25,8 +25,8 @@ def one_run(path: str) -> dict[str, float]:
     gc.disable()
     marks = [time.perf_counter()]
     from ovninspect.analysis.placement import classify_all
+    from ovninspect.answers.nat import verdicts_answer
     from ovninspect.commands import common
-    from ovninspect.commands.nat import nat_report
     from ovninspect.render import render_json_bytes
     from ovninspect.topology import NB_NEEDS, Topology
     marks.append(time.perf_counter())
@@ -43,7 +43,7 @@ def one_run(path: str) -> dict[str, float]:
     marks.append(time.perf_counter())
     verdicts = classify_all(topo)
     marks.append(time.perf_counter())
-    report = nat_report(topo, verdicts)
+    report = verdicts_answer(topo, verdicts)
     marks.append(time.perf_counter())
     render_json_bytes(report)
     marks.append(time.perf_counter())

@@ -22,7 +22,7 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from ovninspect.analysis.placement import classify_all
-from ovninspect.commands.nat import nat_rows
+from ovninspect.answers.nat import nat_rows
 from ovninspect.errors import InputError
 from ovninspect.schema import Schema
 from ovninspect.snapshot import Snapshot, SourceInfo, Table

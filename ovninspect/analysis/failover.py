@@ -286,23 +286,6 @@ class EntryResult:
     def change(self) -> str:
         return change_of(self.before, self.outcome)
 
-    def to_dict(self, topo: Optional[Topology] = None) -> dict[str, Any]:
-        """The ``failover-sim`` JSON contract (design.md) plus extra keys."""
-        e, out, before = self.entry, self.outcome, self.before
-        row: dict[str, Any] = {
-            "router": e.router, "external_ip": e.external_ip, "type": e.type, "mode": e.mode,
-            "reachable": out.reachable, "via": out.via, "reason": out.reason,
-            "reachable_before": before.reachable, "via_before": before.via,
-            "change": self.change, "gateway_port": e.gateway_port, "rules": list(out.rules),
-            "router_uuid": e.router_uuid, "uuid": e.uuid, "logical_ip": e.logical_ip,
-            "logical_port": e.logical_port, "load_balancer": e.load_balancer, "vip": e.vip,
-        }
-        if topo is not None and topo.has_sb:
-            row["via_hostname"] = topo.hostname(out.via)
-            row["via_before_hostname"] = topo.hostname(before.via)
-        return row
-
-
 @dataclass
 class Scenario:
     """Every entry with a set of chassis down."""
@@ -329,17 +312,6 @@ class SweepCase:
     lost: list[tuple[Entry, Outcome]]
     moved: int
 
-    def to_dict(self, topo: Optional[Topology] = None) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "down": list(self.down), "lost": len(self.lost), "moved": self.moved,
-            "lost_entries": [dict(e.ident(), reason=o.reason) for e, o in self.lost],
-            "lost_ips": [f"{e.router}:{e.type}:{e.external_ip}" for e, _ in self.lost],
-        }
-        if topo is not None and topo.has_sb:
-            out["down_hostnames"] = [topo.hostname(c) for c in self.down]
-        return out
-
-
 @dataclass
 class SinglePoint:
     """A chassis whose failure alone loses entries that nothing else can carry."""
@@ -350,17 +322,6 @@ class SinglePoint:
     port: Optional[str]
     entries: list[Entry]
     reason: str
-
-    def to_dict(self, topo: Optional[Topology] = None) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "kind": self.kind, "chassis": self.chassis, "router": self.router,
-            "port": self.port, "reason": self.reason, "entries": len(self.entries),
-            "external_ips": [dict(e.ident()) for e in self.entries],
-        }
-        if topo is not None and topo.has_sb:
-            out["chassis_hostname"] = topo.hostname(self.chassis)
-        return out
-
 
 @dataclass
 class FailoverModel:

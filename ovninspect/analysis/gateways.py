@@ -16,7 +16,7 @@ One view per distributed gateway port (DGP) and per gateway router (GR):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Callable, Optional
 
 from ..election import GatewayMember, elect, order_members
 from ..topology import Router, RouterPort, Topology
@@ -34,16 +34,6 @@ class Member:
     registered: Optional[bool]       # None without SB data
     hostname: Optional[str] = None
     row: Optional[str] = None        # Gateway_Chassis row name, when from gateway_chassis
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"chassis": self.chassis, "priority": self.priority}
-        if self.registered is not None:
-            out["registered"] = self.registered
-            out["hostname"] = self.hostname
-        if self.row:
-            out["gateway_chassis_row"] = self.row
-        return out
-
 
 @dataclass
 class GatewayPortView:
@@ -80,35 +70,6 @@ class GatewayPortView:
         if self.sb_members is None:
             return None
         return _member_key(self.sb_members) != _member_key(self.members)
-
-    def to_dict(self, topo: Optional[Topology] = None) -> dict[str, Any]:
-        """The ``gateways`` JSON contract (design.md) plus extra keys."""
-        out: dict[str, Any] = {
-            "router": self.router, "port": self.port, "source": self.source,
-            "members": [m.to_dict() for m in self.members],
-            "member_list": " ".join(m.chassis + (f":{m.priority}" if m.priority is not None
-                                                 else "") for m in self.members),
-            "active_predicted": self.active_predicted, "active_observed": self.active_observed,
-            "differs": self.differs, "kind": self.kind, "router_uuid": self.router_uuid,
-            "port_uuid": self.port_uuid, "observed_source": self.observed_source,
-            "ha_chassis_group": self.ha_chassis_group, "reason": self.reason,
-            "rules": list(self.rules),
-        }
-        if self.ignored_gateway_chassis:
-            out["ignored_gateway_chassis"] = [m.to_dict() for m in self.ignored_gateway_chassis]
-        if self.ports:
-            out["ports"] = list(self.ports)
-        if topo is not None and topo.has_sb:
-            out["active_predicted_hostname"] = topo.hostname(self.active_predicted)
-            out["active_observed_hostname"] = topo.hostname(self.active_observed)
-            out["sb_ha_chassis_group"] = self.sb_group
-            out["sb_members"] = ([m.to_dict() for m in self.sb_members]
-                                 if self.sb_members is not None else None)
-            out["sb_differs"] = self.sb_differs
-        if self.notes:
-            out["notes"] = list(self.notes)
-        return out
-
 
 def _member_key(members: list[Member]) -> list[tuple[str, Optional[int]]]:
     return sorted((m.chassis, m.priority) for m in members)

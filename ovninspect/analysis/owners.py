@@ -12,7 +12,7 @@ from __future__ import annotations
 import operator
 import re
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Optional
 
 from ..topology import Nat, Router, Topology
 
@@ -34,10 +34,6 @@ class Owner:
         """True when the CMS asked for one placement and OVN applies the other."""
         return self.intent is not None and mode in ("distributed", "centralized") \
             and mode != self.intent
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"cms": self.cms, "kind": self.kind, "details": dict(self.details),
-                "intent": self.intent, "intent_source": self.intent_source}
 
 
 NO_OWNER = Owner(UNKNOWN)  # shared: no CMS marker matched (never mutated)

@@ -10,7 +10,7 @@ get no NAT flows at all.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Optional
 
 from ..ovn_parse import (
     Address,
@@ -49,26 +49,6 @@ class NatVerdict:
     @property
     def router(self) -> str:
         return self.nat.router
-
-    def to_dict(self, topo: Optional[Topology] = None) -> dict[str, Any]:
-        """The JSON contract of ``ovninspect nat`` (design.md) plus extra keys."""
-        nat = self.nat
-        port = self.gateway_port
-        out: dict[str, Any] = {
-            "router": nat.router, "uuid": nat.uuid, "type": nat.type,
-            "external_ip": nat.external_ip, "logical_ip": nat.logical_ip,
-            "logical_port": nat.logical_port, "external_mac": nat.external_mac,
-            "mode": self.mode, "gateway_port": port.name if port is not None else None,
-            "chassis": self.chassis, "reason": self.reason,
-            "router_uuid": nat.router_uuid, "chassis_source": self.chassis_source,
-            "cause": self.cause, "rules": self.rules, "flags": self.flags,
-        }
-        if topo is not None and topo.sb is not None:
-            out["chassis_hostname"] = topo.hostname(self.chassis)
-        if self.notes:
-            out["notes"] = self.notes
-        return out
-
 
 def _rule13(topo: Topology, router: Router) -> dict[str, str]:
     """DGPs whose peer switch gets its own chassisredirect port (rule 13)."""

@@ -14,9 +14,10 @@ from typing import Any, Callable, Optional, TypeVar
 import typer
 from typer.exceptions import TyperException
 
+from ..answers.model import Answer
 from ..errors import InputError, UsageError, escape, input_being_read, reading
 from ..ovn_version import parse_release
-from ..render import FORMATS, Report, render, render_json_bytes
+from ..render import FORMATS, render, render_json_bytes, table_width
 from ..snapshot import SB_NAME, Snapshot
 from ..sources import LoadOptions, is_remote, open_snapshot, require
 from ..sources.discover import find_databases
@@ -52,7 +53,16 @@ OVN_VERSION = typer.Option(None, "--ovn-version", metavar="X.Y[.Z]",
                                 "from NB_Global.options:northd_internal_version or the schema.")
 ROUTER = typer.Option(None, "--router", "-r", metavar="ROUTER",
                       help="Only this logical router (name or UUID).")
-WIDE = typer.Option(False, "--wide", "-w", help="Table: show every column.")
+WIDE = typer.Option(False, "--wide", "-w",
+                    help="Table: show every column.  Tables fit the terminal (long text "
+                         "wraps); to a pipe they use $COLUMNS when set, else one line a row.")
+AGAINST = typer.Option(None, "--against", metavar="OLD",
+                       help="Compare with this older NB (same forms as --db): print only what "
+                            "differs, joined on each row's key.")
+AGAINST_SB = typer.Option(None, "--against-sb", metavar="OLD_SB",
+                          help="The SB that goes with --against (as --sb goes with --db).")
+FAIL_ON_CHANGE = typer.Option(False, "--fail-on-change",
+                              help="With --against: exit 1 when anything changed (CI gates).")
 
 
 @dataclass
@@ -233,15 +243,17 @@ def use_color() -> bool:
     return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
-def emit(report: Report, fmt: str, wide: bool = False) -> None:
-    """Print the report; in table mode notes go to stderr after it."""
+def emit(answer: Answer, fmt: str, wide: bool = False) -> None:
+    """Print the answer; in table mode notes go to stderr after it."""
     if fmt == "json":  # straight to the byte stream: no extra copies of a large document
         sys.stdout.flush()
-        sys.stdout.buffer.write(render_json_bytes(report))
+        sys.stdout.buffer.write(render_json_bytes(answer))
         sys.stdout.buffer.write(b"\n")
         sys.stdout.flush()
         return
-    typer.echo(render(report, fmt, wide=wide, color=use_color() and fmt == "table"))
-    if fmt == "table":
-        for note in report.notes:
+    table = fmt == "table"
+    typer.echo(render(answer, fmt, wide=wide, color=use_color() and table,
+                      width=table_width() if table else None))
+    if table:
+        for note in answer.notes:
             typer.echo(f"note: {escape(note)}", err=True)

@@ -38,11 +38,6 @@ class Finding:
     def sort_key(self) -> tuple:
         return (SEVERITY_RANK[self.severity], self.rule, self.object, self.message)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"rule": self.rule, "severity": self.severity, "object": self.object,
-                "message": self.message, "hint": self.hint, "details": dict(self.details)}
-
-
 CheckFunc = Callable[[Topology, "Context"], "list[Finding]"]
 
 
@@ -59,11 +54,6 @@ class Rule:
     @property
     def needs_sb(self) -> bool:
         return self.needs == "sb"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"rule": self.slug, "severity": self.severity, "needs": self.needs,
-                "description": self.description}
-
 
 # Ports whose addresses are not workload addresses.
 SKIP_PORT_TYPES = frozenset({"router", "localnet", "l2gateway", "vtep"})
