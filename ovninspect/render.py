@@ -19,7 +19,7 @@ from .errors import escape
 FORMATS = ("table", "json", "csv")
 _COLORS = {"green": "32", "yellow": "33", "red": "31", "cyan": "36", "dim": "2", "bold": "1"}
 _GAP = 2            # tabulate's "simple" format puts two spaces between columns
-_MIN_WRAP = 16      # a wrapped column is never narrower than this
+_MIN_WRAP = 40      # a wrapped column narrower than this goes under its row instead
 
 
 def paint(text: str, color: Optional[str], enabled: bool) -> str:
@@ -89,13 +89,19 @@ def _longest_word(text: str) -> int:
     return max((len(w) for w in text.split()), default=0)
 
 
+def _widest_line(text: str) -> int:
+    return max(map(len, text.split("\n")))
+
+
 def _fit(cells: list[list[str]], headers: list[str], wrap: list[bool], width: int
-         ) -> list[int]:
-    """Column widths whose sum (with gaps) is at most ``width`` where that is possible:
-    wrap columns shrink first, then the others, none below its longest word."""
-    natural = [max([len(h)] + [max(map(len, c[i].split("\n"))) for c in cells])
+         ) -> Optional[list[int]]:
+    """Column widths whose sum (with gaps) is at most ``width``, shrinking wrap columns to
+    no less than _MIN_WRAP and every column to no less than its longest word (text wraps
+    at spaces); None when that cannot fit."""
+    # tabulate makes a column at least its header plus two wide
+    natural = [max([len(h) + 2] + [_widest_line(c[i]) for c in cells])
                for i, h in enumerate(headers)]
-    floor = [max(len(h), min(_MIN_WRAP, natural[i]) if wrap[i] else 0,
+    floor = [max(len(h) + 2, min(_MIN_WRAP, natural[i]) if wrap[i] else 0,
                  max((_longest_word(c[i]) for c in cells), default=0))
              for i, h in enumerate(headers)]
     widths = list(natural)
@@ -110,43 +116,107 @@ def _fit(cells: list[list[str]], headers: list[str], wrap: list[bool], width: in
             cut = min(slack, excess, max(1, slack // 2))
             widths[i] -= cut
             excess -= cut
-    return widths
+    return widths if excess <= 0 else None
 
 
-def _wrap(text: str, width: int) -> str:
+def _wrap(text: str, width: int, indent: str = "") -> str:
     out = []
     for line in text.split("\n"):
-        indent = "     " if line.startswith("fix: ") else ""
-        out.extend(textwrap.wrap(line, width, break_long_words=False, break_on_hyphens=False,
-                                 subsequent_indent=indent) or [""])
+        follow = indent + ("     " if line.startswith("fix: ") else "")
+        out.extend(textwrap.wrap(line, width, initial_indent=indent, subsequent_indent=follow,
+                                 break_long_words=False, break_on_hyphens=False) or [""])
     return "\n".join(out)
+
+
+def _grid(cells: list[list[str]], headers: list[str], widths: list[int]) -> list[list[str]]:
+    return [[_wrap(c, w) if _widest_line(c) > w else c for c, w in zip(row, widths)]
+            for row in cells]
 
 
 def render_table(answer: Answer, wide: bool = False, color: bool = False,
                  width: Optional[int] = None) -> str:
-    """The rows as a table (``wide``: every column), fitted to ``width`` columns when
-    given; then the summary lines."""
+    """The rows as a table (``wide``: every column), then the summary lines.  With a
+    ``width``: long text wraps inside its column; if the columns still do not fit, the
+    long text (reason, message) goes on indented lines under each row; if even that does
+    not fit, each row is printed as ``FIELD: value`` lines."""
     from tabulate import tabulate  # only tables need it (JSON/CSV start faster)
 
     fields = [f for f in answer.fields if (wide or not f.wide_only) and not f.csv_only]
     lines = []
-    if answer.rows:
+    if not answer.rows:
+        lines.append(answer.empty_message)
+    else:
         cells = [[_text(answer, f, row) for f in fields] for row in answer.rows]
         headers = [f.header for f in fields]
+        colors = [[f.color(row.get(f.key)) if color and f.color else None for f in fields]
+                  for row in answer.rows]
+        below: list[int] = []        # fields printed under their row
         if width is not None:
             widths = _fit(cells, headers, [f.wrap for f in fields], width)
-            cells = [[_wrap(c, w) if max(map(len, c.split("\n"))) > w else c
-                      for c, w in zip(row, widths)] for row in cells]
-        if color:
-            cells = [[paint(c, f.color(row.get(f.key)) if f.color else None, True)
-                      for c, f in zip(line, fields)] for line, row in zip(cells, answer.rows)]
-        lines.append(tabulate(cells, headers=headers, tablefmt="simple",
-                              disable_numparse=True))
-    else:
-        lines.append(answer.empty_message)
+            if widths is None:
+                below = [i for i, f in enumerate(fields) if f.wrap]
+                keep = [i for i in range(len(fields)) if i not in below]
+                widths_kept = _fit([[r[i] for i in keep] for r in cells],
+                                   [headers[i] for i in keep], [False] * len(keep), width)
+                if widths_kept is None or not below:
+                    lines.append(_records(cells, headers, colors, width))
+                    return _with_summary(lines, answer, width)
+                widths = [0] * len(fields)
+                for i, w in zip(keep, widths_kept):
+                    widths[i] = w
+            cells = [[_wrap(c, widths[i]) if i not in below and _widest_line(c) > widths[i]
+                      else c for i, c in enumerate(row)] for row in cells]
+        keep = [i for i in range(len(fields)) if i not in below]
+        body = [[paint(row[i], tint[i], color) for i in keep]
+                for row, tint in zip(cells, colors)]
+        table = tabulate(body, headers=[headers[i] for i in keep], tablefmt="simple",
+                         disable_numparse=True)
+        if below:
+            assert width is not None
+            out_lines = table.split("\n")
+            result = out_lines[:2]
+            rows_text = _split_rows(out_lines[2:], [row for row in body])
+            for row_lines, row, tint in zip(rows_text, cells, colors):
+                result.extend(row_lines)
+                for i in below:
+                    result.append(paint(_wrap(row[i], width, "    "), tint[i], color))
+            table = "\n".join(result)
+        lines.append(table)
+    return _with_summary(lines, answer, width)
+
+
+def _split_rows(lines: list[str], body: list[list[str]]) -> list[list[str]]:
+    """The table lines of each row (a row spans as many lines as its tallest cell)."""
+    out, pos = [], 0
+    for row in body:
+        height = max(cell.count("\n") + 1 for cell in row) if row else 1
+        out.append(lines[pos:pos + height])
+        pos += height
+    return out
+
+
+def _records(cells: list[list[str]], headers: list[str], colors: list[list[Optional[str]]],
+             width: int) -> str:
+    """Each row as ``FIELD: value`` lines, values wrapped to ``width``."""
+    pad = max(len(h) for h in headers) + 2
+    out = []
+    for row, tint in zip(cells, colors):
+        if out:
+            out.append("")
+        for header, cell, color in zip(headers, row, tint):
+            text = _wrap(cell, max(20, width - pad), " " * pad)[pad:]
+            out.append(paint(f"{header + ':':<{pad}}{text}", color, color is not None))
+    return "\n".join(out)
+
+
+def _with_summary(lines: list[str], answer: Answer, width: Optional[int] = None) -> str:
     if answer.summary:
         lines.append("")
-        lines.extend(escape(s) for s in answer.summary)
+        for line in answer.summary:
+            text = escape(line)
+            lines.append(text if width is None or len(text) <= width else textwrap.fill(
+                text, width, subsequent_indent="  ", break_long_words=False,
+                break_on_hyphens=False))
     return "\n".join(lines)
 
 
