@@ -9,7 +9,7 @@ name it does not say.  Columns are always keyed by heading name, never by positi
 from __future__ import annotations
 
 import json
-from typing import Any, Optional
+from typing import Any, BinaryIO, Optional
 
 from ..errors import InputError
 from ..schema import ColumnType, DatumError, Schema, TableSchema, infer_column_type
@@ -96,6 +96,28 @@ def _guess_table(headings: list[str], hint: Optional[str]) -> tuple[str, str]:
         raise InputError("", "cannot tell which table these headings belong to: "
                          + ", ".join(sorted(wanted)[:8]))
     return best[2], best[3]
+
+
+MAX_EXPORT = 4 << 30
+_SNIFF = 1 << 16
+
+
+def read_text(fh: BinaryIO, source: str) -> bytes:
+    """The whole of a JSON export, once its start shows it is UTF-8 text (random bytes
+    after a ``{`` are refused after 64 KiB, not after reading them all)."""
+    head = fh.read(_SNIFF)
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 3:  # not just a character cut at the end of the sniff
+            raise InputError(source, f"not UTF-8 text at byte offset {exc.start}") from None
+    nul = head.find(b"\0")
+    if nul >= 0:
+        raise InputError(source, f"not JSON text: a NUL byte at offset {nul}")
+    rest = fh.read(MAX_EXPORT)
+    if fh.read(1):
+        raise InputError(source, f"a JSON export larger than {MAX_EXPORT >> 30} GiB")
+    return head + rest
 
 
 def read_export(data: bytes, source: str, hint: Optional[str] = None) -> Snapshot:
