@@ -18,6 +18,7 @@ from ..snapshot import NB_NAME, SB_NAME, Snapshot
 from .bounded import GzipError, open_gzip
 from .discover import find_databases
 from .exports import read_export, read_text
+from .known_schema import known_schema
 from .ovsdb_file import read_ovsdb_file
 from .records import gc_paused, magic_of
 
@@ -138,12 +139,22 @@ def open_snapshot(spec: str, role: str = "nb", options: Optional[LoadOptions] = 
         snap = read_file(path, source, db_name, options.allow_truncated)
         snap.info.notes[:0] = notes
     check_role(snap, role, source)
+    _absent_columns(snap)
     with gc_paused():
         if options.verify:
             snap.verify()
         else:
             snap.check_pending()
     return snap
+
+
+def _absent_columns(snap: Snapshot) -> None:
+    """Columns ovninspect reads that this (older) schema lacks read as their defaults."""
+    known = known_schema(snap.name).tables
+    for name, table in snap.tables.items():
+        if name in known:
+            table.absent = {c: t for c, t in known[name].columns.items()
+                            if c not in table.columns}
 
 
 def check_role(snap: Snapshot, role: str, source: str) -> None:
