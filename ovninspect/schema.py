@@ -239,9 +239,12 @@ class Schema:
         """Parse an RFC 7047 ``<database-schema>`` object; raise DatumError when invalid."""
         if not isinstance(raw, dict) or "tables" not in raw or "name" not in raw:
             raise DatumError("not an OVSDB schema (no name/tables)")
+        problem = _schema_shape_error(raw)
+        if problem:
+            raise DatumError(f"invalid schema: {problem}")
         try:
             parsed = ovs.db.schema.DbSchema.from_json(raw, allow_extensions=True)
-        except (ovs.db.error.Error, KeyError, TypeError, ValueError) as exc:
+        except Exception as exc:  # python-ovs raises many kinds on bad input
             raise DatumError(f"invalid schema: {exc}") from None
         tables = {}
         for tname, tschema in parsed.tables.items():
@@ -253,6 +256,20 @@ class Schema:
 
     def version_tuple(self) -> tuple[int, ...]:
         return version_tuple(self.version)
+
+
+def _schema_shape_error(raw: dict) -> Optional[str]:
+    """What ovsdb-server requires of a schema's layout that python-ovs lets through."""
+    tables = raw.get("tables")
+    if not isinstance(tables, dict):
+        return "tables is not an object"
+    for tname, table in tables.items():
+        if not isinstance(table, dict) or not isinstance(table.get("columns"), dict):
+            return f"table {tname} has no columns object"
+        for cname, column in table["columns"].items():
+            if not isinstance(column, dict) or "type" not in column:
+                return f"column {tname}.{cname} has no type"
+    return None
 
 
 def version_tuple(text: str) -> tuple[int, ...]:

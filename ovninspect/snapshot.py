@@ -84,6 +84,9 @@ class Table:
         self.set_columns = frozenset(n for n, c in columns.items() if c.kind == "set")
         self._indexes: dict[str, dict[Any, str]] = {}
         self._decoded: set[str] = set()  # columns decoded_rows() has done for every row
+        # columns an analysis may read that this schema lacks (an older release): read as
+        # their default, typed by ovninspect's own table (sources/known_schema.py)
+        self.absent: dict[str, ColumnType] = {}
 
     @property
     def rows(self) -> dict[str, dict]:
@@ -133,7 +136,7 @@ class Table:
         on first read); ``default`` when the table has no such column."""
         value = data.get(column, _MISSING)
         if value is _MISSING:
-            ctype = self.columns.get(column)
+            ctype = self.columns.get(column) or self.absent.get(column)
             if ctype is None:
                 return default
             value = ctype.default

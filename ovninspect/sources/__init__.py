@@ -8,7 +8,6 @@ live ``unix:``/``tcp:``/``ssl:`` remote.  Files are opened read-only and never c
 
 from __future__ import annotations
 
-import gzip
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,8 +15,10 @@ from typing import BinaryIO, Iterable, Optional
 
 from ..errors import InputError
 from ..snapshot import NB_NAME, SB_NAME, Snapshot
+from .bounded import GzipError, open_gzip
 from .discover import find_databases
-from .exports import read_export
+from .exports import read_export, read_text
+from .known_schema import known_schema
 from .ovsdb_file import read_ovsdb_file
 from .records import gc_paused, magic_of
 
@@ -81,6 +82,8 @@ def read_file(path: Path, source: str, expect: Optional[str] = None,
     with gc_paused(), _open(path, source) as raw:
         try:
             return _read_stream(raw, source, expect, allow_truncated)
+        except GzipError as exc:
+            raise InputError(source, str(exc)) from None
         except (OSError, EOFError, zlib.error) as exc:
             if isinstance(exc, OSError) and exc.errno is not None:
                 raise InputError(source, f"cannot read: {exc.strerror or exc}") from None
@@ -93,7 +96,7 @@ def _read_stream(raw: BinaryIO, source: str, expect: Optional[str],
     fmt_prefix = ""
     if raw.read(2) == b"\x1f\x8b":
         raw.seek(0)
-        fh = gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[assignment]
+        fh = open_gzip(raw)
         fmt_prefix = "gzip of "
     else:
         raw.seek(0)
@@ -107,7 +110,7 @@ def _read_stream(raw: BinaryIO, source: str, expect: Optional[str],
     if magic:
         snap = read_ovsdb_file(fh, source, allow_truncated, magic)
     elif head.lstrip()[:1] in (b"{", b"["):
-        snap = read_export(fh.read(), source, expect)
+        snap = read_export(read_text(fh, source), source, expect)
     elif head.startswith(b"OVSDB "):
         raise InputError(source, "record 0 at byte offset 0: bad record header "
                          f"{head[:40].decode('ascii', 'replace')!r}")
@@ -136,12 +139,22 @@ def open_snapshot(spec: str, role: str = "nb", options: Optional[LoadOptions] = 
         snap = read_file(path, source, db_name, options.allow_truncated)
         snap.info.notes[:0] = notes
     check_role(snap, role, source)
+    _absent_columns(snap)
     with gc_paused():
         if options.verify:
             snap.verify()
         else:
             snap.check_pending()
     return snap
+
+
+def _absent_columns(snap: Snapshot) -> None:
+    """Columns ovninspect reads that this (older) schema lacks read as their defaults."""
+    known = known_schema(snap.name).tables
+    for name, table in snap.tables.items():
+        if name in known:
+            table.absent = {c: t for c, t in known[name].columns.items()
+                            if c not in table.columns}
 
 
 def check_role(snap: Snapshot, role: str, source: str) -> None:

@@ -9,11 +9,12 @@ name it does not say.  Columns are always keyed by heading name, never by positi
 from __future__ import annotations
 
 import json
-from typing import Any, Optional
+from typing import Any, BinaryIO, Optional
 
 from ..errors import InputError
 from ..schema import ColumnType, DatumError, Schema, TableSchema, infer_column_type
 from ..snapshot import NB_NAME, SB_NAME, Snapshot, SourceInfo
+from ..validate import BadValue, check_rows
 from .known_schema import reference_schema
 
 
@@ -37,6 +38,15 @@ def _json_objects(text: str, source: str) -> list[Any]:
 def _is_table_object(obj: Any) -> bool:
     return (isinstance(obj, dict) and isinstance(obj.get("headings"), list)
             and isinstance(obj.get("data"), list))
+
+
+def _check_table_object(obj: dict, source: str) -> None:
+    """Headings are distinct column names, every data row a list of as many cells."""
+    headings = obj["headings"]
+    if not all(isinstance(h, str) for h in headings) or len(set(headings)) != len(headings):
+        raise InputError(source, "headings are not distinct column names")
+    if "caption" in obj and not isinstance(obj["caption"], str):
+        raise InputError(source, "a caption is not a string")
 
 
 def _column_types(table: str, headings: list[str], data: list[list],
@@ -98,6 +108,28 @@ def _guess_table(headings: list[str], hint: Optional[str]) -> tuple[str, str]:
     return best[2], best[3]
 
 
+MAX_EXPORT = 4 << 30
+_SNIFF = 1 << 16
+
+
+def read_text(fh: BinaryIO, source: str) -> bytes:
+    """The whole of a JSON export, once its start shows it is UTF-8 text (random bytes
+    after a ``{`` are refused after 64 KiB, not after reading them all)."""
+    head = fh.read(_SNIFF)
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 3:  # not just a character cut at the end of the sniff
+            raise InputError(source, f"not UTF-8 text at byte offset {exc.start}") from None
+    nul = head.find(b"\0")
+    if nul >= 0:
+        raise InputError(source, f"not JSON text: a NUL byte at offset {nul}")
+    rest = fh.read(MAX_EXPORT)
+    if fh.read(1):
+        raise InputError(source, f"a JSON export larger than {MAX_EXPORT >> 30} GiB")
+    return head + rest
+
+
 def read_export(data: bytes, source: str, hint: Optional[str] = None) -> Snapshot:
     """Read a dump or list export; ``hint`` is the expected database name."""
     try:
@@ -111,6 +143,8 @@ def read_export(data: bytes, source: str, hint: Optional[str] = None) -> Snapsho
         raise InputError(source, "JSON that is neither an ovsdb-client dump nor an "
                          "ovn-nbctl/ovn-sbctl --format=json list output")
 
+    for obj in objects:
+        _check_table_object(obj, source)
     if all("caption" in o for o in objects):
         names = []
         for o in objects:
@@ -144,8 +178,13 @@ def read_export(data: bytes, source: str, hint: Optional[str] = None) -> Snapsho
     snap = Snapshot(schema, info)
     for name, obj in zip(names, objects):
         _fill(snap, name, obj["headings"], obj["data"], source)
-    # decode every value once so that a malformed cell is reported here, not later
+    # check every value as ovsdb-server would (types known from a schema), then decode it
+    # once so that a malformed cell is reported here, not later
     for table in snap.tables.values():
+        try:
+            check_rows(table.name, table.columns, table.rows)
+        except BadValue as exc:
+            raise InputError(source, str(exc)) from None
         for row in table:
             for col in table.columns:
                 try:

@@ -10,118 +10,180 @@ connection instead (same Snapshot, much slower; kept for comparison and as a fal
 
 from __future__ import annotations
 
+import errno
 import json
 import os
-import select
+import re
+import socket
+import ssl
 import time
+from collections import deque
 from typing import Any, Optional
+
+import orjson
 
 from ..errors import InputError
 from ..schema import DatumError, Schema, TableSchema
 from ..snapshot import Snapshot, SourceInfo
+from ..validate import UUID_MATCH, BadValue, check_rows, short
 
 _CHUNK = 1 << 20
+MAX_REPLY = int(os.environ.get("OVNINSPECT_MAX_REPLY_MIB", 256)) << 20  # one reply
+PROGRESS_RATE = 1 << 20   # a reply still arriving at this many bytes/s earns more time
+_QUIET = 0.05             # a socket silent this long: try to parse what has come
+_AFTER = re.compile(r"unexpected content after document: .*\(char (\d+)\)")
 
 
 class _Rpc:
-    """A minimal blocking JSON-RPC client over an already connected socket."""
+    """A minimal blocking JSON-RPC client over an already connected socket.
+
+    Framing: messages are concatenated JSON objects.  What has arrived is parsed when it
+    may be complete (its braces balance, the socket falls quiet, or it has doubled since
+    the last try): a brace inside a string never hangs it, and the parse work stays
+    linear.  ``timeout`` bounds each reply as a whole; a large reply still arriving at
+    PROGRESS_RATE earns one more second per PROGRESS_RATE bytes.  A reply larger than
+    MAX_REPLY is refused.
+    """
 
     def __init__(self, sock: Any, remote: str, timeout: float) -> None:
         self.sock = sock
         self.remote = remote
         self.timeout = timeout
-        self.decoder = json.JSONDecoder()
-        self.buf = b""
+        self.buf = bytearray()
+        self.ready: deque[Any] = deque()  # complete messages not handled yet
         self.next_id = 0
 
     def call(self, method: str, params: list) -> Any:
         self.next_id += 1
         msg_id = self.next_id
-        self._send({"method": method, "params": params, "id": msg_id})
+        start = time.monotonic()
+        self._send({"method": method, "params": params, "id": msg_id}, start)
         while True:
-            msg = self._receive(self.timeout)
+            msg = self._receive(start)
             if msg.get("method") == "echo":  # inactivity probe from the server
-                self._send({"result": msg.get("params", []), "error": None, "id": msg.get("id")})
+                self._send({"result": msg.get("params", []), "error": None,
+                            "id": msg.get("id")}, start)
                 continue
             if msg.get("id") != msg_id:
                 continue
             if msg.get("error") is not None:
-                raise InputError(self.remote, f"{method} failed: {msg['error']}")
-            return msg.get("result")
+                raise InputError(self.remote, f"{method} failed: {short(msg['error'], 200)}")
+            if "result" not in msg:
+                raise InputError(self.remote, f"reply to {method} has no result")
+            return msg["result"]
 
-    def _send(self, msg: dict) -> None:
+    def _deadline(self, start: float) -> float:
+        return start + self.timeout + len(self.buf) / PROGRESS_RATE
+
+    def _send(self, msg: dict, start: float) -> None:
         data = json.dumps(msg, separators=(",", ":")).encode()
         try:
-            self.sock.sendall(data)
+            while data:
+                remaining = self._deadline(start) - time.monotonic()
+                if remaining <= 0:
+                    raise InputError(self.remote, f"could not send for {self.timeout:g} s")
+                self.sock.settimeout(remaining)
+                sent = self.sock.send(data)
+                data = data[sent:]
+        except TimeoutError:
+            raise InputError(self.remote, f"could not send for {self.timeout:g} s") from None
         except OSError as exc:
             raise InputError(self.remote, f"connection lost while sending: {exc}") from None
 
-    def _parse_buffer(self) -> Optional[dict]:
-        """The first complete message in the buffer (kept in bytes: replies can be large)."""
+    def _split(self, thorough: bool) -> bool:
+        """Move the complete messages at the start of the buffer to ``ready``.  orjson
+        parses them and says where the first ends when more follows; the standard
+        library is tried only when the socket fell quiet (``thorough``), for what orjson
+        refuses (it is then also the judge of what is wrong)."""
+        found = False
+        while self.buf:
+            try:
+                self.ready.append(orjson.loads(self.buf))
+                self.buf.clear()
+                return True
+            except orjson.JSONDecodeError as exc:
+                after = _AFTER.search(str(exc))
+            if after is None:
+                break
+            end = int(after.group(1))
+            try:
+                self.ready.append(orjson.loads(self.buf[:end]))
+            except orjson.JSONDecodeError:
+                break
+            del self.buf[:end]
+            while self.buf[:1] in (b" ", b"\n", b"\r", b"\t"):
+                del self.buf[:1]
+            found = True
+        if found or not thorough:
+            return found
         try:
-            msg = json.loads(self.buf)
-            rest = b""
-        except ValueError as exc:
-            if "Extra data" not in str(exc):
-                return None
-            text = self.buf.decode("utf-8", "replace")
-            start = len(text) - len(text.lstrip())
-            try:
-                msg, end = self.decoder.raw_decode(text, start)
-            except ValueError:
-                return None
-            rest = text[end:].encode()
-        if not isinstance(msg, dict):
+            text = bytes(self.buf).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            if exc.start < len(self.buf) - 3:
+                raise InputError(self.remote, "server sent bytes that are not UTF-8") from None
+            return False  # a character cut in two: wait for the rest
+        if text.lstrip()[:1] not in ("{", ""):
             raise InputError(self.remote, "server sent something that is not JSON-RPC")
-        self.buf = rest
-        return msg
+        try:
+            msg, end = json.JSONDecoder(parse_constant=_no_constant).raw_decode(
+                text, len(text) - len(text.lstrip()))
+        except RecursionError:
+            raise InputError(self.remote, "server sent JSON nested too deeply") from None
+        except ValueError:
+            return False
+        self.ready.append(msg)
+        self.buf = bytearray(text[end:].encode())
+        return True
 
-    def _receive(self, timeout: float) -> dict:
-        """The next message; ``timeout`` bounds the wait for data, not the whole transfer."""
-        if self.buf.rstrip().endswith(b"}"):
-            msg = self._parse_buffer()
-            if msg is not None:
-                return msg
-        chunks = [self.buf]
+    def _receive(self, start: float) -> dict:
+        """The next message, within the reply's deadline."""
+        tried_at = -1                    # buffer size at the last parse attempt
+        quiet_at = -1                    # ... at the last thorough one
         depth = self.buf.count(b"{") - self.buf.count(b"}")
-        deadline = time.monotonic() + timeout
         while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise InputError(self.remote, f"no answer for {timeout:g} s "
-                                 "(use --timeout to wait longer)")
-            if not getattr(self.sock, "pending", lambda: 0)():
-                ready, _, _ = select.select([self.sock], [], [], remaining)
-                if not ready:
+            if self.ready:
+                msg = self.ready.popleft()
+                if not isinstance(msg, dict):
+                    raise InputError(self.remote, "server sent something that is not "
+                                     "JSON-RPC")
+                return msg
+            if self.buf and len(self.buf) != tried_at and (
+                    (depth <= 0 and self.buf.rstrip().endswith(b"}"))
+                    or len(self.buf) >= 2 * max(tried_at, 1 << 16)):
+                tried_at = len(self.buf)
+                if self._split(False):
+                    depth = self.buf.count(b"{") - self.buf.count(b"}")
+                    tried_at = -1
                     continue
+            remaining = self._deadline(start) - time.monotonic()
+            if remaining <= 0:
+                raise InputError(self.remote, f"no complete answer within {self.timeout:g} s "
+                                 "(use --timeout to wait longer)")
             try:
+                self.sock.settimeout(min(remaining, _QUIET))
                 chunk = self.sock.recv(_CHUNK)
+            except TimeoutError:
+                if self.buf and len(self.buf) != quiet_at:  # quiet: try what has come
+                    tried_at = quiet_at = len(self.buf)
+                    if self._split(True):
+                        depth = self.buf.count(b"{") - self.buf.count(b"}")
+                        tried_at = -1
+                continue
             except (BlockingIOError, InterruptedError):
                 continue
             except OSError as exc:
                 raise InputError(self.remote, f"connection lost: {exc}") from None
             if not chunk:
                 raise InputError(self.remote, "server closed the connection")
-            chunks.append(chunk)
+            if len(self.buf) + len(chunk) > MAX_REPLY:
+                raise InputError(self.remote, f"reply larger than {MAX_REPLY >> 20} MiB "
+                                 "(OVNINSPECT_MAX_REPLY_MIB)")
+            self.buf += chunk
             depth += chunk.count(b"{") - chunk.count(b"}")
-            deadline = time.monotonic() + timeout  # data arrived: the server is working
-            if not chunk.rstrip().endswith(b"}"):
-                continue
-            # Braces inside strings can skew the count; then a quiet socket decides.
-            if depth > 0 or self._more_waiting(0.0 if depth == 0 else 0.05):
-                continue
-            self.buf = b"".join(chunks)
-            chunks.clear()
-            msg = self._parse_buffer()
-            if msg is not None:
-                return msg
-            chunks.append(self.buf)
 
-    def _more_waiting(self, wait: float = 0.0) -> bool:
-        if getattr(self.sock, "pending", lambda: 0)():
-            return True
-        ready, _, _ = select.select([self.sock], [], [], wait)
-        return bool(ready)
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 def _connect_one(remote: str, options: Any) -> Any:
@@ -141,15 +203,58 @@ def _connect_one(remote: str, options: Any) -> Any:
     if not ovs.stream.Stream.is_valid_name(remote):
         raise InputError(remote, "not a valid remote (use unix:PATH, tcp:IP:PORT or "
                          "ssl:IP:PORT)")
+    start = time.monotonic()
     try:
         error, stream = ovs.stream.Stream.open_block(ovs.stream.Stream.open(remote),
                                                      int(options.timeout * 1000))
     except Exception as exc:  # python-ovs raises assorted errors for bad SSL files etc.
         raise InputError(remote, f"cannot connect: {exc}") from None
     if error:
-        raise InputError(remote, f"cannot connect: {os.strerror(error) if error > 0 else error}")
-    stream.socket.setblocking(True)
+        if remote.startswith("ssl:"):
+            left = max(0.2, options.timeout - (time.monotonic() - start))
+            raise InputError(remote, f"cannot connect: {_ssl_diagnosis(remote, options, left)}")
+        raise InputError(remote, f"cannot connect: {_strerror(error)}")
     return stream  # keep the Stream alive: it closes its socket when collected
+
+
+def _strerror(error: int) -> str:
+    if error == errno.ECONNREFUSED:
+        return "connection refused (nothing listens there)"
+    return os.strerror(error) if error > 0 else f"error {error}"
+
+
+def _ssl_diagnosis(remote: str, options: Any, timeout: float) -> str:
+    """Why an ssl: connection failed, found by trying the handshake with Python's ssl
+    module (python-ovs reports only an errno)."""
+    try:
+        _, host, port = remote.split(":", 2)
+        context = ssl.create_default_context(cafile=options.ca_cert)
+        context.check_hostname = False
+        context.load_cert_chain(options.certificate, options.private_key)
+    except (OSError, ValueError, ssl.SSLError) as exc:
+        return f"cannot use the SSL files: {exc}"
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)),
+                                      timeout=timeout) as sock, \
+                context.wrap_socket(sock) as tls:
+            tls.getpeercert()
+    except ssl.SSLCertVerificationError as exc:
+        return f"the server's certificate is not trusted by the -C CA ({exc.verify_message})"
+    except ssl.SSLError as exc:
+        reason = exc.reason or str(exc)
+        if reason in ("WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG"):
+            return "TLS handshake failed: the server does not speak SSL/TLS there"
+        if "UNKNOWN_CA" in reason or "CERTIFICATE" in reason:
+            return f"the server refused our certificate ({reason}): is -c signed by its CA?"
+        return f"TLS handshake failed ({reason})"
+    except ConnectionRefusedError:
+        return "connection refused (nothing listens there)"
+    except TimeoutError:
+        return (f"no TLS handshake within {options.timeout:g} s (is it an SSL port? "
+                "use --timeout to wait longer)")
+    except OSError as exc:
+        return f"{exc.strerror or exc}"
+    return "TLS handshake failed"
 
 
 def _connect(spec: str, options: Any) -> tuple[Any, str]:
@@ -167,8 +272,10 @@ def _connect(spec: str, options: Any) -> tuple[Any, str]:
 
 def _check_db(rpc: _Rpc, db_name: str) -> None:
     dbs = rpc.call("list_dbs", [])
-    if db_name not in (dbs or []):
-        served = ", ".join(d for d in (dbs or []) if d != "_Server") or "nothing"
+    if not isinstance(dbs, list) or not all(isinstance(d, str) for d in dbs):
+        raise InputError(rpc.remote, f"list_dbs answered {short(dbs)}, not a list of names")
+    if db_name not in dbs:
+        served = ", ".join(d for d in dbs if d != "_Server") or "nothing"
         raise InputError(rpc.remote, f"serves {served}, not {db_name}")
 
 
@@ -197,9 +304,11 @@ def read_live(spec: str, db_name: str, options: Any) -> Snapshot:
         return read_live_ovsdbapp(spec, db_name, options)
     stream, remote = _connect(spec, options)
     try:
-        rpc = _Rpc(stream.socket, remote, options.timeout)
+        rpc = _Rpc(stream.socket, remote, options.timeout)  # its own deadlines, per reply
         _check_db(rpc, db_name)
         raw_schema = rpc.call("get_schema", [db_name])
+        if not isinstance(raw_schema, dict):
+            raise InputError(remote, f"get_schema answered {short(raw_schema)}, not a schema")
         try:
             schema = Schema.from_json(raw_schema)
         except DatumError as exc:
@@ -228,12 +337,27 @@ def _snapshot_from_select(schema: Schema, fetch: dict[str, list[str]], result: A
     snap = Snapshot(view, info)
     snap.full_schema = schema
     for (tname, _cols), reply in zip(fetch.items(), result):
-        if not isinstance(reply, dict) or "rows" not in reply:
-            raise InputError(remote, f"select on {tname} failed: {reply}")
-        rows = snap.tables[tname].rows
+        if not isinstance(reply, dict) or not isinstance(reply.get("rows"), list):
+            raise InputError(remote, f"select on {tname} failed: {short(reply, 200)}")
+        table = snap.tables[tname]
+        rows = table.rows
         for row in reply["rows"]:
-            uuid = row.pop("_uuid")[1]
-            rows[uuid] = row
+            if not isinstance(row, dict):
+                raise InputError(remote, f"select on {tname}: a row is not a JSON object")
+            ref = row.pop("_uuid", None)
+            if not (isinstance(ref, list) and len(ref) == 2 and ref[0] == "uuid"
+                    and isinstance(ref[1], str) and UUID_MATCH(ref[1])):
+                raise InputError(remote, f"select on {tname}: a row has no valid _uuid "
+                                 f"({short(ref)})")
+            extra = row.keys() - table.columns.keys()
+            if extra:
+                raise InputError(remote, f"select on {tname}: the server sent column "
+                                 f"{short(sorted(extra)[0])}, which was not asked for")
+            rows[ref[1]] = row
+        try:
+            check_rows(tname, table.columns, rows)
+        except BadValue as exc:
+            raise InputError(remote, str(exc)) from None
     return snap
 
 

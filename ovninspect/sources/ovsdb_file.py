@@ -16,9 +16,10 @@ from __future__ import annotations
 from typing import Any, BinaryIO, Optional, Union
 
 from ..errors import InputError
-from ..schema import ColumnType, DatumError, Schema
+from ..schema import INT64_MAX, INT64_MIN, ColumnType, DatumError, Schema
 from ..snapshot import Snapshot, SourceInfo, Table
-from ..validate import BadValue, check_rows
+from ..validate import BadValue, check_rows, short
+from .raft import header_error, record_error
 from .records import Record, RecordError, iter_records, loads, magic_of
 from .table_slice import TableSlice
 from .txn_split import SPECIALS, split_tables
@@ -98,12 +99,26 @@ def _apply_rows(table: Table, trows: dict[str, dict], rows: dict, is_diff: bool,
             current[col] = raw
 
 
+def check_specials(txn: dict) -> None:
+    """``_date`` must be an integer and ``_is_diff`` a boolean (ovsdb/file.c takes them as
+    table names otherwise); ``_comment`` may be anything."""
+    date = txn.get("_date")
+    if date is not None and not (
+            (date.__class__ is int and INT64_MIN <= date <= INT64_MAX)
+            or (date.__class__ is float and date.is_integer()
+                and INT64_MIN <= date <= INT64_MAX)):
+        raise TxnError(f"_date is not an integer: {short(date)}")
+    if "_is_diff" in txn and txn["_is_diff"].__class__ is not bool:
+        raise TxnError(f"_is_diff is not a boolean: {short(txn['_is_diff'])}")
+
+
 def apply_txn(snap: Snapshot, txn: Any, atomic: bool = False) -> None:
     """Apply one standalone-format transaction to ``snap`` (raise TxnError if invalid).
     ``atomic``: a transaction that fails leaves ``snap`` as it was (as ovsdb-server does;
     only a caller that goes on after the error needs it)."""
     if not isinstance(txn, dict):
         raise TxnError("transaction is not a JSON object")
+    check_specials(txn)
     is_diff = txn.get("_is_diff") is True
     undo: Optional[Undo] = [] if atomic else None
     try:
@@ -168,6 +183,10 @@ def apply_record(snap: Snapshot, rec: Record, lazy: bool = True) -> dict[str, An
         _txn_or_error(snap, txn, rec, atomic=not lazy)
         return {k: v for k, v in txn.items() if k in SPECIALS}
     specials, slices = split
+    try:
+        check_specials(specials)
+    except TxnError as exc:
+        raise _apply_error(rec, exc) from None
     rec.raw = None  # type: ignore[assignment]  # the slices are copies
     is_diff = specials.get("_is_diff") is True
     for tname, raw in slices:
@@ -268,8 +287,9 @@ def read_clustered(data: Union[bytes, BinaryIO], source: str,
         # ovsdb-tool join-cluster writes no cluster_id: it is learnt on joining
         raise InputError(source, "clustered file of a server that never joined its "
                          "cluster: it holds no data")
-    if "cluster_id" not in header:
-        raise RecordError(source, 0, 0, "first record is not a raft header")
+    problem = header_error(header)
+    if problem:
+        raise RecordError(source, 0, 0, problem)
     if "prev_data" not in header:
         raise RecordError(source, 0, 0, "raft header has no prev_data snapshot")
     prev = header["prev_data"]
@@ -288,9 +308,10 @@ def read_clustered(data: Union[bytes, BinaryIO], source: str,
     truncations = 0
     for rec in records[1:]:
         body = rec.body
-        if not isinstance(body, dict):
-            raise RecordError(source, rec.index, rec.offset, "raft record is not an object")
-        if "index" in body:
+        problem = record_error(body)
+        if problem:
+            raise RecordError(source, rec.index, rec.offset, problem)
+        if body.get("index"):
             idx = body["index"]
             expected = prev_index + 1 + len(log)
             if not isinstance(idx, int) or idx <= prev_index or idx > expected:
@@ -306,7 +327,7 @@ def read_clustered(data: Union[bytes, BinaryIO], source: str,
                 raise RecordError(source, rec.index, rec.offset,
                                   "raft entry data is not [schema, transaction]")
             log.append((rec, entry_data))
-        elif "commit_index" in body:
+        elif body.get("commit_index"):
             commit_index = max(commit_index, int(body["commit_index"]))
             commit_recorded = True
 

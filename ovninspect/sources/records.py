@@ -21,6 +21,7 @@ from typing import Any, BinaryIO, Iterator, Optional, Union
 import orjson
 
 from ..errors import InputError
+from .bounded import read_exactly, remaining
 
 MAGICS = (b"JSON", b"CLUSTER")
 _MAX_HEADER = 128
@@ -172,7 +173,11 @@ def iter_records(stream: Union[bytes, BinaryIO], source: str) -> Iterator[Record
             raise RecordError(source, index, pos, f"magic {parts[1].decode()} differs from "
                               f"the first record's {first_magic.decode()}")
         length = int(parts[2])
-        body = fh.read(length)
+        left = remaining(fh)
+        if left is not None and length > left:
+            raise RecordError(source, index, pos, f"record length {length} runs past the end "
+                              f"of the file by {length - left} bytes (truncated)")
+        body = read_exactly(fh, length)
         if len(body) < length:
             raise RecordError(source, index, pos, f"record length {length} runs past the end "
                               f"of the file by {length - len(body)} bytes (truncated)")
