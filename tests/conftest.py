@@ -30,6 +30,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # pytest-xdist workers get COLUMNS=80: commands would fit their tables to it.  Tests
+    # that want a width set it themselves; the rest see one line a row, as on a pipe.
+    os.environ.pop("COLUMNS", None)
     # keep working when pyproject.toml's marker list is not picked up (e.g. -c elsewhere)
     config.addinivalue_line("markers", "slow: long-running (run with --runslow)")
     config.addinivalue_line("markers", "ovn: needs ovsdb-server / ovn-nbctl / ovn-northd")
