@@ -16,7 +16,7 @@ from typing import Optional, Sequence
 import typer
 
 from . import __version__
-from .commands import check, diff, failover, gateways, info, nat, snapshot
+from .commands import check, diff, failover, gateways, info, nat, snapshot, timeline
 from .commands.common import INTERNAL_ERROR, internal_error, stdout_closed
 from .commands.factory import question
 from .errors import escape, input_being_read
@@ -53,6 +53,7 @@ question(app, "failover-sim")(failover.failover_sim)
 question(app, "check")(check.check)
 question(app, "info", on_snapshot=True, tables=info.INFO_TABLES, always_verify=True)(info.info)
 app.command("diff")(diff.diff)
+app.command("timeline")(timeline.timeline)
 app.command("snapshot")(snapshot.snapshot)
 
 

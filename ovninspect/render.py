@@ -154,16 +154,10 @@ def render_table(answer: Answer, wide: bool = False, color: bool = False,
         if width is not None:
             widths = _fit(cells, headers, [f.wrap for f in fields], width)
             if widths is None:
-                below = [i for i, f in enumerate(fields) if f.wrap]
-                keep = [i for i in range(len(fields)) if i not in below]
-                widths_kept = _fit([[r[i] for i in keep] for r in cells],
-                                   [headers[i] for i in keep], [False] * len(keep), width)
-                if widths_kept is None or not below:
+                below, widths = _move_below(cells, headers, fields, width)
+                if widths is None:
                     lines.append(_records(cells, headers, colors, width))
                     return _with_summary(lines, answer, width)
-                widths = [0] * len(fields)
-                for i, w in zip(keep, widths_kept):
-                    widths[i] = w
             cells = [[_wrap(c, widths[i]) if i not in below and _widest_line(c) > widths[i]
                       else c for i, c in enumerate(row)] for row in cells]
         keep = [i for i in range(len(fields)) if i not in below]
@@ -176,13 +170,36 @@ def render_table(answer: Answer, wide: bool = False, color: bool = False,
             out_lines = table.split("\n")
             result = out_lines[:2]
             rows_text = _split_rows(out_lines[2:], [row for row in body])
+            label = len(below) > 1
             for row_lines, row, tint in zip(rows_text, cells, colors):
                 result.extend(row_lines)
                 for i in below:
-                    result.append(paint(_wrap(row[i], width, "    "), tint[i], color))
+                    if row[i] == "-":
+                        continue
+                    text = f"{headers[i]}: {row[i]}" if label else row[i]
+                    result.append(paint(_wrap(text, width, "    "), tint[i], color))
             table = "\n".join(result)
         lines.append(table)
     return _with_summary(lines, answer, width)
+
+
+def _move_below(cells: list[list[str]], headers: list[str], fields: list[Field], width: int
+                ) -> tuple[list[int], Optional[list[int]]]:
+    """Wrap columns to print under each row instead, widest first, until the rest fits:
+    (their indices, the widths of all columns, 0 for those below) or (.., None)."""
+    wraps = sorted((i for i, f in enumerate(fields) if f.wrap),
+                   key=lambda i: -max(_widest_line(r[i]) for r in cells))
+    for count in range(1, len(wraps) + 1):
+        below = wraps[:count]
+        keep = [i for i in range(len(fields)) if i not in below]
+        fitted = _fit([[r[i] for i in keep] for r in cells], [headers[i] for i in keep],
+                      [fields[i].wrap for i in keep], width)
+        if fitted is not None:
+            widths = [0] * len(fields)
+            for i, w in zip(keep, fitted):
+                widths[i] = w
+            return below, widths
+    return wraps, None
 
 
 def _split_rows(lines: list[str], body: list[list[str]]) -> list[list[str]]:

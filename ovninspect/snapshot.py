@@ -214,6 +214,23 @@ class Table:
             self._indexes[column] = idx
         return idx
 
+    def changed(self, uuids: Optional[Iterable[str]]) -> None:
+        """Rows ``uuids`` (None: any row) were just changed by a transaction: keep the
+        caches true.  Columns decoded for every row are decoded again in those rows only;
+        value indexes are dropped (rebuilt when next asked)."""
+        self._indexes.clear()
+        if uuids is None or self._pending is not None:
+            self._decoded.clear()
+            return
+        if not self._decoded:
+            return
+        rows, value = self._rows, self.value
+        for uuid in uuids:
+            data = rows.get(uuid)
+            if data is not None:
+                for column in self._decoded:
+                    value(uuid, data, column)
+
 
 @dataclass
 class SourceInfo:

@@ -10,6 +10,7 @@ ports and most analyses need only a few.
 from __future__ import annotations
 
 import functools
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import AbstractSet, Any, Iterable, Iterator, Optional
 
@@ -301,6 +302,12 @@ class Topology:
         self.hostnames: dict[str, str] = {}
         self._bindings: Optional[dict[str, Binding]] = None
         self._observed: dict[str, tuple[Optional[str], Optional[str]]] = {}
+        self._deps: dict[str, set[str]] = {}          # row UUID -> routers built from it
+        self._router_deps: dict[str, set[str]] = {}   # router UUID -> its rows
+        self._special_lsps: Optional[set[str]] = None  # router/localnet/NAT-named ports
+        self._special_switches: Optional[set[str]] = None  # the switches holding them
+        self._port_names: Counter[str] = Counter()  # NAT logical_port names (refresh)
+        self._override = ovn_version
         self._build_routers()
         if sb is not None:
             self._build_chassis()
@@ -362,43 +369,83 @@ class Topology:
         return out
 
     def _build_routers(self) -> None:
+        for row in self.nb.table("Logical_Router"):
+            self._build_router(row)
+        self._order_routers()
+
+    def _build_router(self, row: Row) -> Router:
+        """One router with its ports, DGPs, NATs and load balancers; notes which rows it
+        was built from (``refresh``)."""
         lrps = self.nb.table("Logical_Router_Port").decoded_rows(self._PORT_COLUMNS)
         nat_rows = self.nb.table("NAT").decoded_rows(self._NAT_COLUMNS)
         lbs = self.nb.table("Load_Balancer")
         lb_groups = self.nb.table("Load_Balancer_Group")
-        for row in self.nb.table("Logical_Router"):
-            ports = []
-            name = row["name"]
-            for uuid in sorted(row["ports"]):  # northd walks the set in UUID order
-                pdata = lrps.get(uuid)
-                if pdata is not None:
-                    port = self._router_port(uuid, pdata, row.uuid, name)
-                    ports.append(port)
-                    self.router_ports[port.uuid] = port
-            lb_uuids = list(row.get("load_balancer", ()))
-            for group_uuid in row.get("load_balancer_group", ()):
-                group = lb_groups.get(group_uuid)
+        deps: set[str] = {row.uuid}
+        ports = []
+        name = row["name"]
+        for uuid in sorted(row["ports"]):  # northd walks the set in UUID order
+            pdata = lrps.get(uuid)
+            if pdata is not None:
+                port = self._router_port(uuid, pdata, row.uuid, name)
+                ports.append(port)
+                self.router_ports[port.uuid] = port
+                deps.add(uuid)
+                deps.update(pdata.get("gateway_chassis", ()))
+                group = self.nb.table("HA_Chassis_Group").get(pdata.get("ha_chassis_group"))
                 if group is not None:
-                    lb_uuids.extend(group["load_balancer"])
-            router_lbs = [self._load_balancer(lbs.get(u)) for u in dict.fromkeys(lb_uuids)
-                          if lbs.get(u) is not None]
-            router = Router(
-                uuid=row.uuid, name=name, enabled=row.get("enabled"),
-                options=row.get("options", {}), external_ids=row.get("external_ids", {}),
-                ports=ports, nats=self._build_nats(row["nat"], nat_rows, row.uuid, name),
-                load_balancers=router_lbs,
-                static_route_uuids=tuple(row.get("static_routes", ())),
-                policy_uuids=tuple(row.get("policies", ())),
-            )
-            router.dgps = self._dgps(router)
-            self.routers[router.uuid] = router
-        # a stable order whatever the source's row order (files and live selects differ)
+                    deps.add(group.uuid)
+                    deps.update(group["ha_chassis"])
+        lb_uuids = list(row.get("load_balancer", ()))
+        for group_uuid in row.get("load_balancer_group", ()):
+            deps.add(group_uuid)
+            group = lb_groups.get(group_uuid)
+            if group is not None:
+                lb_uuids.extend(group["load_balancer"])
+        deps.update(lb_uuids)
+        router_lbs = [self._load_balancer(lbs.get(u)) for u in dict.fromkeys(lb_uuids)
+                      if lbs.get(u) is not None]
+        nat_uuids = row["nat"]
+        deps.update(nat_uuids)
+        static_routes = tuple(row.get("static_routes", ()))
+        policies = tuple(row.get("policies", ()))
+        deps.update(static_routes)
+        deps.update(policies)
+        router = Router(
+            uuid=row.uuid, name=name, enabled=row.get("enabled"),
+            options=row.get("options", {}), external_ids=row.get("external_ids", {}),
+            ports=ports, nats=self._build_nats(nat_uuids, nat_rows, row.uuid, name),
+            load_balancers=router_lbs, static_route_uuids=static_routes,
+            policy_uuids=policies,
+        )
+        router.dgps = self._dgps(router)
+        router.nats.sort(key=_nat_order)
+        self.routers[router.uuid] = router
+        self._port_names.update(n.logical_port for n in router.nats if n.logical_port)
+        self._router_deps[router.uuid] = deps
+        for uuid in deps:
+            self._deps.setdefault(uuid, set()).add(router.uuid)
+        return router
+
+    def _order_routers(self) -> None:
+        """A stable order whatever the source's row order (files and live selects
+        differ), and the NATs in that order."""
         self.routers = dict(sorted(self.routers.items(),
                                    key=lambda item: (item[1].name, item[0])))
-        self.nats = []
-        for router in self.routers.values():
-            router.nats.sort(key=_nat_order)
-            self.nats.extend(router.nats)
+        self.nats = [nat for router in self.routers.values() for nat in router.nats]
+
+    def _drop_router(self, uuid: str) -> None:
+        router = self.routers.pop(uuid, None)
+        if router is not None:
+            self._port_names.subtract(n.logical_port for n in router.nats if n.logical_port)
+            for port in router.ports:
+                self.router_ports.pop(port.uuid, None)
+                self._observed.pop(port.uuid, None)
+        for dep in self._router_deps.pop(uuid, ()):
+            owners = self._deps.get(dep)
+            if owners is not None:
+                owners.discard(uuid)
+                if not owners:
+                    del self._deps[dep]
 
     def _load_balancer(self, row: Row) -> LoadBalancer:
         lb = self.load_balancers.get(row.uuid)
@@ -433,6 +480,101 @@ class Topology:
             port.is_dgp = True
             dgps.append(port)
         return dgps
+
+    # -- history: keeping up with transactions -------------------------------------------------
+    _ROUTER_TABLES = ("NAT", "Logical_Router_Port", "Gateway_Chassis", "HA_Chassis",
+                      "HA_Chassis_Group", "Load_Balancer", "Load_Balancer_Group",
+                      "Logical_Router_Static_Route", "Logical_Router_Policy")
+    _CACHED = ("switches", "switch_names", "dhcp_options", "_dhcp_of_switch",
+               "nb_global_ids")
+
+    def refresh(self, touched: dict[str, Optional[set[str]]]) -> Optional[set[str]]:
+        """Catch up with one transaction that changed ``touched`` NB rows (table -> row
+        UUIDs; None: any row of it), without rebuilding what it did not touch.  Returns
+        the UUIDs of the routers rebuilt (None: everything was, e.g. NB_Global changed, so
+        the OVN release and its rules may have).  For history readers (``timeline``)."""
+        for name, uuids in touched.items():
+            if self.nb.has_table(name):
+                self.nb.table(name).changed(uuids)
+        if "NB_Global" in touched or any(u is None for u in touched.values()):
+            self.__init__(self.nb, self.sb, self._override)  # type: ignore[misc]
+            return None
+        affected: set[str] = set(touched.get("Logical_Router") or ())
+        for name in self._ROUTER_TABLES:
+            for uuid in touched.get(name) or ():
+                affected |= self._deps.get(uuid, set())
+        new_names = self._new_nat_port_names(touched.get("NAT") or ())
+        if new_names or self._switches_changed(touched):
+            # switch ports a NAT, a DGP or a localnet depends on changed: drop every
+            # switch-side cache and rebuild the routers that read them
+            self._lsp_cache.clear()
+            self._lsp_rows = self._switch_of_port = self._router_lsp = None
+            self._localnets.clear()
+            self._special_lsps = self._special_switches = None
+            affected |= {r.uuid for r in self.routers.values()
+                         if r.dgps or any(n.logical_port for n in r.nats)}
+        if "Logical_Switch" in touched or "DHCP_Options" in touched:
+            for name in self._CACHED:
+                self.__dict__.pop(name, None)
+        for uuid in touched.get("Load_Balancer") or ():
+            self.load_balancers.pop(uuid, None)
+        for uuid in affected:
+            self._drop_router(uuid)
+            row = self.nb.table("Logical_Router").get(uuid)
+            if row is not None:
+                self._build_router(row)
+        if affected:
+            self._order_routers()
+        self._special()    # what the next transaction is checked against
+        return affected
+
+    def track(self) -> None:
+        """Get ready for ``refresh``: note which switch ports verdicts depend on, before
+        the next transaction changes or deletes them (one scan of the switch ports)."""
+        self._special()
+
+    def _new_nat_port_names(self, nat_uuids: Iterable[str]) -> bool:
+        """True when a touched NAT names a switch port no NAT named before."""
+        rows = self.nb.table("NAT").rows
+        for uuid in nat_uuids:
+            data = rows.get(uuid)
+            port = data.get("logical_port") if data is not None else None
+            if isinstance(port, str) and port and self._port_names[port] <= 0:
+                return True
+        return False
+
+    def _special(self) -> tuple[set[str], set[str]]:
+        """Switch ports that can change a verdict (router and localnet ports, ports a NAT
+        names) and the switches holding them; one scan, kept until they change."""
+        if self._special_lsps is None or self._special_switches is None:
+            table = self.nb.table("Logical_Switch_Port")
+            value, names = table.value, self._port_names
+            special = {uuid for uuid, data in table.rows.items()
+                       if value(uuid, data, "type", "") in ("router", "localnet")
+                       or names[value(uuid, data, "name", "")] > 0}
+            owner = self.switch_of_port
+            self._special_lsps = special
+            self._special_switches = {owner[u] for u in special if u in owner}
+        return self._special_lsps, self._special_switches
+
+    def _switches_changed(self, touched: dict[str, Optional[set[str]]]) -> bool:
+        """Did the transaction change a switch port or switch that verdicts read?"""
+        lsps, switches = touched.get("Logical_Switch_Port"), touched.get("Logical_Switch")
+        if not lsps and not switches:
+            return False
+        special, special_switches = self._special()
+        if switches and not switches.isdisjoint(special_switches):
+            return True
+        table = self.nb.table("Logical_Switch_Port")
+        value = table.value
+        for uuid in lsps or ():
+            if uuid in special:
+                return True
+            data = table.rows.get(uuid)
+            if data is not None and (value(uuid, data, "type", "") in ("router", "localnet")
+                                     or self._port_names[value(uuid, data, "name", "")] > 0):
+                return True
+        return False
 
     # -- lookups --------------------------------------------------------------------------
     def iter_routers(self) -> Iterator[Router]:

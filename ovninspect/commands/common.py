@@ -21,6 +21,7 @@ from ..render import FORMATS, render, render_json_bytes, table_width
 from ..snapshot import SB_NAME, Snapshot
 from ..sources import LoadOptions, is_remote, open_snapshot, require
 from ..sources.discover import find_databases
+from ..sources.ovsdb_file import OnTxn
 from ..topology import NB_LIVE_TABLES, NB_NEEDS, SB_LIVE_TABLES, Topology
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -80,10 +81,12 @@ class Inputs:
     ovn_version: Optional[str] = None
     verify: bool = False
     messages: list[str] = field(default_factory=list)  # stderr lines held back
+    on_txn: Optional[OnTxn] = None  # timeline: called after each transaction of a file
 
     def options(self, tables: Optional[dict] = None) -> LoadOptions:
         return LoadOptions(self.allow_truncated, self.private_key, self.certificate,
-                           self.ca_cert, self.timeout, tables, verify=self.verify)
+                           self.ca_cert, self.timeout, tables, verify=self.verify,
+                           on_txn=self.on_txn)
 
 
 INTERNAL_ERROR = 70  # EX_SOFTWARE: a bug, never the input's fault
@@ -214,10 +217,15 @@ def load_snapshot(spec: Optional[str], role: str, inputs: Inputs,
     return snap
 
 
+def check_ovn_version(text: Optional[str]) -> None:
+    """``--ovn-version`` must name a release."""
+    if text and parse_release(text) is None:
+        raise UsageError(f"--ovn-version {text!r} is not like 23.03 or 24.03.6")
+
+
 def load_topology(inputs: Inputs) -> Topology:
     """NB (+ SB) snapshot(s) -> Topology, with notes and warnings shown on stderr."""
-    if inputs.ovn_version and parse_release(inputs.ovn_version) is None:
-        raise UsageError(f"--ovn-version {inputs.ovn_version!r} is not like 23.03 or 24.03.6")
+    check_ovn_version(inputs.ovn_version)
     nb = load_snapshot(inputs.db, "nb", inputs, NB_LIVE_TABLES, show=False)
     require(nb, NB_NEEDS)
     sb_spec = inputs.sb

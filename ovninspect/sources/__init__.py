@@ -19,7 +19,7 @@ from .bounded import GzipError, open_gzip
 from .discover import find_databases
 from .exports import read_export, read_text
 from .known_schema import known_schema
-from .ovsdb_file import read_ovsdb_file
+from .ovsdb_file import OnTxn, read_ovsdb_file
 from .records import gc_paused, magic_of
 
 ROLES = {"nb": NB_NAME, "sb": SB_NAME}
@@ -38,6 +38,7 @@ class LoadOptions:
     tables: Optional[dict[str, Optional[list[str]]]] = None  # live: what to fetch
     via: str = "jsonrpc"  # live: "jsonrpc" (fast) or "ovsdbapp" (IDL)
     verify: bool = False  # read and check every row now (not only the cheap checks)
+    on_txn: Optional[OnTxn] = None  # history: called after each transaction of a file
 
 
 def is_remote(spec: str) -> bool:
@@ -73,7 +74,7 @@ def _pick_from_folder(folder: Path, db_name: str, source: str) -> tuple[Path, li
 
 
 def read_file(path: Path, source: str, expect: Optional[str] = None,
-              allow_truncated: bool = False) -> Snapshot:
+              allow_truncated: bool = False, on_txn: Optional[OnTxn] = None) -> Snapshot:
     """Read any supported file format into a Snapshot.
 
     OVSDB files are streamed record by record, so only one record body is held in memory
@@ -81,7 +82,7 @@ def read_file(path: Path, source: str, expect: Optional[str] = None,
     """
     with gc_paused(), _open(path, source) as raw:
         try:
-            return _read_stream(raw, source, expect, allow_truncated)
+            return _read_stream(raw, source, expect, allow_truncated, on_txn)
         except GzipError as exc:
             raise InputError(source, str(exc)) from None
         except (OSError, EOFError, zlib.error) as exc:
@@ -91,7 +92,7 @@ def read_file(path: Path, source: str, expect: Optional[str] = None,
 
 
 def _read_stream(raw: BinaryIO, source: str, expect: Optional[str],
-                 allow_truncated: bool) -> Snapshot:
+                 allow_truncated: bool, on_txn: Optional[OnTxn] = None) -> Snapshot:
     fh: BinaryIO = raw
     fmt_prefix = ""
     if raw.read(2) == b"\x1f\x8b":
@@ -108,7 +109,7 @@ def _read_stream(raw: BinaryIO, source: str, expect: Optional[str],
         fh.seek(0)
     magic = magic_of(head)
     if magic:
-        snap = read_ovsdb_file(fh, source, allow_truncated, magic)
+        snap = read_ovsdb_file(fh, source, allow_truncated, magic, on_txn)
     elif head.lstrip()[:1] in (b"{", b"["):
         snap = read_export(read_text(fh, source), source, expect)
     elif head.startswith(b"OVSDB "):
@@ -136,7 +137,7 @@ def open_snapshot(spec: str, role: str = "nb", options: Optional[LoadOptions] = 
         if path.is_dir():
             path, notes = _pick_from_folder(path, db_name, source)
             source = str(path)
-        snap = read_file(path, source, db_name, options.allow_truncated)
+        snap = read_file(path, source, db_name, options.allow_truncated, options.on_txn)
         snap.info.notes[:0] = notes
     check_role(snap, role, source)
     _absent_columns(snap)
@@ -146,6 +147,12 @@ def open_snapshot(spec: str, role: str = "nb", options: Optional[LoadOptions] = 
         else:
             snap.check_pending()
     return snap
+
+
+def prepare_history(snap: Snapshot) -> None:
+    """Ready a snapshot that is still being replayed (``on_txn``) for a Topology: the
+    columns an older schema lacks read as their defaults, as after a whole read."""
+    _absent_columns(snap)
 
 
 def _absent_columns(snap: Snapshot) -> None:

@@ -13,7 +13,8 @@ truncates the log there.  Every entry is applied; those past the last recorded
 
 from __future__ import annotations
 
-from typing import Any, BinaryIO, Optional, Union
+from dataclasses import dataclass
+from typing import Any, BinaryIO, Callable, Optional, Union
 
 from ..errors import InputError
 from ..schema import INT64_MAX, INT64_MIN, ColumnType, DatumError, Schema
@@ -25,6 +26,30 @@ from .table_slice import TableSlice
 from .txn_split import SPECIALS, split_tables
 
 LAZY_MIN_BYTES = 1 << 20  # records this large are cut into tables parsed on first use
+
+#: Rows a transaction touched: table -> row UUIDs (None: the table may have changed in
+#: any row, e.g. a large record applied by table slices, or a schema change).
+Touched = dict[str, Optional[set[str]]]
+
+
+@dataclass
+class TxnEvent:
+    """One applied transaction, reported to a history reader (``on_txn``)."""
+
+    snap: Snapshot
+    record: int                 # record number in the file
+    specials: dict[str, Any]    # _date, _comment, _is_diff of the transaction
+    touched: Touched
+    base: bool = False          # the database's starting state (compacted, raft prev_data)
+
+
+OnTxn = Callable[[TxnEvent], None]
+
+
+def touched_by(txn: Any) -> Touched:
+    """The rows a (valid) transaction touches."""
+    return {t: set(rows) for t, rows in txn.items()
+            if t not in SPECIALS and isinstance(rows, dict)}
 
 
 class TxnError(Exception):
@@ -167,13 +192,15 @@ def _deferred_rows(rec: Record, table: Table, raw: bytes) -> TableSlice:
     return TableSlice(raw, rec.parse, check, lambda rows: check(rows, False))
 
 
-def apply_record(snap: Snapshot, rec: Record, lazy: bool = True) -> dict[str, Any]:
+def apply_record(snap: Snapshot, rec: Record, lazy: bool = True,
+                 touched: Optional[Touched] = None) -> dict[str, Any]:
     """Apply one transaction record; returns its special keys (``_comment``, ...).
 
     A large record is cut into table slices (txn_split): a table that is still empty
     takes its slice unparsed and parses it when first read; the others are applied now.
     Not ``lazy`` (--allow-truncated: a bad record must end the replay at once, leaving
-    nothing of itself), the record is parsed and applied whole, atomically.
+    nothing of itself), the record is parsed and applied whole, atomically.  ``touched``
+    receives the rows the record changed.
     """
     split = None
     if lazy and rec.raw is not None and len(rec.raw) >= LAZY_MIN_BYTES:
@@ -181,8 +208,12 @@ def apply_record(snap: Snapshot, rec: Record, lazy: bool = True) -> dict[str, An
     if split is None:
         txn = rec.body
         _txn_or_error(snap, txn, rec, atomic=not lazy)
+        if touched is not None:
+            touched.update(touched_by(txn))
         return {k: v for k, v in txn.items() if k in SPECIALS}
     specials, slices = split
+    if touched is not None:
+        touched.update((tname, None) for tname, _ in slices)
     try:
         check_specials(specials)
     except TxnError as exc:
@@ -246,8 +277,10 @@ def _describe_standalone(records: int, first_comment: str) -> str:
 
 
 def read_standalone(data: Union[bytes, BinaryIO], source: str,
-                    allow_truncated: bool = False) -> Snapshot:
-    """Replay a standalone file record by record (one record in memory at a time)."""
+                    allow_truncated: bool = False, on_txn: Optional[OnTxn] = None
+                    ) -> Snapshot:
+    """Replay a standalone file record by record (one record in memory at a time);
+    ``on_txn`` is called after each transaction (a history reader)."""
     warnings: list[str] = []
     snap: Optional[Snapshot] = None
     first_comment = ""
@@ -259,10 +292,15 @@ def read_standalone(data: Union[bytes, BinaryIO], source: str,
                 schema = _schema_from(rec.body, source, rec)
                 snap = Snapshot(schema, SourceInfo(source, "", warnings=warnings))
                 continue
-            specials = apply_record(snap, rec, lazy=not allow_truncated)
+            touched: Optional[Touched] = {} if on_txn is not None else None
+            specials = apply_record(snap, rec, not allow_truncated, touched)
             if rec.index == 1:
                 first_comment = str(specials.get("_comment", ""))
             snap.info.transactions += 1
+            if on_txn is not None:
+                assert touched is not None
+                base = rec.index == 1 and "compacting" in first_comment
+                on_txn(TxnEvent(snap, rec.index, specials, touched, base))
     except RecordError as exc:
         if not allow_truncated or snap is None:
             raise
@@ -276,7 +314,8 @@ def read_standalone(data: Union[bytes, BinaryIO], source: str,
 
 
 def read_clustered(data: Union[bytes, BinaryIO], source: str,
-                   allow_truncated: bool = False) -> Snapshot:
+                   allow_truncated: bool = False, on_txn: Optional[OnTxn] = None
+                   ) -> Snapshot:
     warnings: list[str] = []
     records = _collect(data, source, allow_truncated, warnings)
     header_rec = records[0]
@@ -301,6 +340,10 @@ def read_clustered(data: Union[bytes, BinaryIO], source: str,
     snap = Snapshot(schema, info)
     if prev[1]:
         _txn_or_error(snap, prev[1], header_rec)
+    if on_txn is not None:
+        base_txn = prev[1] if isinstance(prev[1], dict) else {}
+        on_txn(TxnEvent(snap, 0, {k: v for k, v in base_txn.items() if k in SPECIALS},
+                        touched_by(base_txn), base=True))
 
     log: list[tuple[Record, Optional[list]]] = []
     commit_index = prev_index
@@ -345,6 +388,12 @@ def read_clustered(data: Union[bytes, BinaryIO], source: str,
         if txn is not None:
             _txn_or_error(snap, txn, rec)
         applied += 1
+        if on_txn is not None:
+            touched = (dict.fromkeys(snap.tables) if new_schema is not None  # type: ignore
+                       else touched_by(txn) if isinstance(txn, dict) else {})
+            specials = ({k: v for k, v in txn.items() if k in SPECIALS}
+                        if isinstance(txn, dict) else {})
+            on_txn(TxnEvent(snap, rec.index, specials, touched))
         if prev_index + 1 + pos > commit_index:
             beyond += 1
 
@@ -369,10 +418,11 @@ def read_clustered(data: Union[bytes, BinaryIO], source: str,
 
 
 def read_ovsdb_file(data: Union[bytes, BinaryIO], source: str, allow_truncated: bool = False,
-                    magic: Optional[str] = None) -> Snapshot:
-    """Read a standalone or clustered file (chosen by the first record's magic)."""
+                    magic: Optional[str] = None, on_txn: Optional[OnTxn] = None) -> Snapshot:
+    """Read a standalone or clustered file (chosen by the first record's magic); with
+    ``on_txn``, report every transaction as it is applied."""
     if magic is None:
         magic = magic_of(data) if isinstance(data, (bytes, bytearray)) else None
     if magic == "CLUSTER":
-        return read_clustered(data, source, allow_truncated)
-    return read_standalone(data, source, allow_truncated)
+        return read_clustered(data, source, allow_truncated, on_txn)
+    return read_standalone(data, source, allow_truncated, on_txn)
