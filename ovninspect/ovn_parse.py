@@ -12,6 +12,8 @@ ovn-org/ovn lib/ovn-util.c ``parse_and_store_addresses``/``find_lport_address``,
 
 from __future__ import annotations
 
+import functools
+import re
 import socket
 from typing import NamedTuple, Optional
 
@@ -20,6 +22,44 @@ _HEX = "0123456789abcdefABCDEF"
 _IPV6_SET = frozenset(_HEX + ":.")
 _U32 = (1 << 32) - 1
 _U128 = (1 << 128) - 1
+_PTON = socket.inet_pton
+_AF4, _AF6 = socket.AF_INET, socket.AF_INET6
+# the spellings almost every NB uses: every parser below agrees on them (fast paths)
+_CANON_MAC = re.compile(r"[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5}\Z")
+_CANON_CIDR4 = re.compile(r"(\d{1,3}(?:\.\d{1,3}){3})/(0|[1-9]\d?)\Z")
+
+
+def plain_mac(text: str) -> bool:
+    """Six two-digit hex octets: what every parser and the lexer take alike."""
+    return _CANON_MAC.match(text) is not None
+
+
+def plain_address(text: str) -> Optional[int]:
+    """4 or 6 for a plain address inet_pton takes as written, else None."""
+    got = _canonical(text)
+    return None if got is None else got[0]
+
+
+def plain_cidr(text: str, version: int) -> bool:
+    """``ADDRESS/N`` written plainly (a plain address, a decimal length without leading
+    zeros within the family's size) in IP ``version``."""
+    address, _, plen = text.partition("/")
+    return (plain_address(address) == version and plen.isdigit() and plen.isascii()
+            and (plen == "0" or plen[0] != "0") and int(plen) <= (32 if version == 4 else 128))
+
+
+def _canonical(text: str) -> Optional[tuple[int, int]]:
+    """(version, value) of a plain address inet_pton takes as it is, else None."""
+    try:
+        return 4, int.from_bytes(_PTON(_AF4, text), "big")
+    except (OSError, ValueError, TypeError):
+        pass
+    if ":" in text:
+        try:
+            return 6, int.from_bytes(_PTON(_AF6, text), "big")
+        except (OSError, ValueError, TypeError):
+            pass
+    return None
 
 
 # -- ovs_scan ---------------------------------------------------------------------------
@@ -188,6 +228,9 @@ class Address(NamedTuple):
 def ip_parse_masked(s: str) -> Optional[Address]:
     """OVS ``ip_parse_masked`` (the whole string): IPv4 with any mask.  ``plen`` is -1
     for a mask that is not a prefix."""
+    plain = _canonical(s)
+    if plain is not None and plain[0] == 4:
+        return Address(4, plain[1], 32)
     got = ip_parse_masked_len(s)
     if got is None or got[2] != len(s):
         return None
@@ -197,6 +240,9 @@ def ip_parse_masked(s: str) -> Optional[Address]:
 
 def ipv6_parse_masked(s: str) -> Optional[Address]:
     """OVS ``ipv6_parse_masked`` (the whole string)."""
+    plain = _canonical(s)
+    if plain is not None and plain[0] == 6:
+        return Address(6, plain[1], 128)
     got = ipv6_parse_masked_len(s)
     if got is None or got[2] != len(s):
         return None
@@ -207,6 +253,9 @@ def ipv6_parse_masked(s: str) -> Optional[Address]:
 def extract_ip_addresses(s: str) -> list[Address]:
     """OVN ``extract_ip_addresses`` (northd >= 25.03 for ``external_ip``): CIDR addresses
     one after another, spaces between them skipped; stops silently at anything else."""
+    plain = _canonical(s)
+    if plain is not None:
+        return [Address(plain[0], plain[1], 32 if plain[0] == 4 else 128)]
     out: list[Address] = []
     i = 0
     while i < len(s):
@@ -238,6 +287,8 @@ def eth_addr_parse(text: str) -> Optional[tuple[int, ...]]:
     """OVS ``eth_addr_from_string``: six ``%hhx`` fields separated by ``:``, nothing
     after them (each field may have leading spaces, a sign, ``0x``, any number of digits);
     the six octets, or None."""
+    if _CANON_MAC.match(text):
+        return tuple(bytes.fromhex(text.replace(":", "")))
     i, octets = 0, []
     for field in range(6):
         if field:
@@ -257,7 +308,8 @@ def eth_addr_from_string(text: str) -> bool:
     return eth_addr_parse(text) is not None
 
 
-def lrp_networks(mac: str, networks: tuple[str, ...]) -> Optional[list[Address]]:
+@functools.lru_cache(maxsize=1 << 16)
+def lrp_networks(mac: str, networks: tuple[str, ...]) -> Optional[tuple[Address, ...]]:
     """OVN ``extract_lrp_networks``: a router port's addresses as northd uses them, the
     IPv6 link-local address from its MAC always included; None when the MAC does not
     parse (northd then skips the port).  Entries that are not a CIDR address, and
@@ -278,7 +330,7 @@ def lrp_networks(mac: str, networks: tuple[str, ...]) -> Optional[list[Address]]
     lla = bytes([0xFE, 0x80, 0, 0, 0, 0, 0, 0, octets[0] ^ 0x02, octets[1], octets[2], 0xFF,
                  0xFE, octets[3], octets[4], octets[5]])
     out.append(Address(6, int.from_bytes(lla, "big"), 64))
-    return out
+    return tuple(out)
 
 
 # -- ovn-controller's lexer ---------------------------------------------------------------
@@ -350,6 +402,14 @@ def lex_constant(text: str) -> Constant:
     """What ovn-controller's lexer makes of ``text`` where a flow expects one constant:
     surrounding whitespace is fine; anything but exactly one integer-like token (with an
     optional ``/mask``) makes the flow fail to parse."""
+    plain = _canonical(text)
+    if plain is not None:
+        return Constant(PLAIN, "ipv4" if plain[0] == 4 else "ipv6")
+    cidr = _CANON_CIDR4.match(text)
+    if cidr and int(cidr.group(2)) <= 32 and _canonical(cidr.group(1)):
+        return Constant(MASKED, "ipv4", int(cidr.group(2)))
+    if _CANON_MAC.match(text):
+        return Constant(PLAIN, "mac")
     i = _skip_spaces(text, 0)
     if i == len(text):
         return Constant(BAD, error="nothing where a constant is expected")

@@ -68,7 +68,7 @@ class RouterPort:
     not_dgp_reason: Optional[str] = None        # when it has gateway config but is not a DGP
 
     @functools.cached_property
-    def northd_networks(self) -> Optional[list[Address]]:
+    def northd_networks(self) -> Optional[tuple[Address, ...]]:
         """The port's addresses as northd reads them (IPv6 link-local included); None
         when its ``mac`` does not parse."""
         return lrp_networks(self.mac, self.networks)
@@ -305,9 +305,14 @@ class Topology:
         self._deps: dict[str, set[str]] = {}          # row UUID -> routers built from it
         self._router_deps: dict[str, set[str]] = {}   # router UUID -> its rows
         self._special_lsps: Optional[set[str]] = None  # router/localnet/NAT-named ports
-        self._special_switches: Optional[set[str]] = None  # the switches holding them
+        self._special_switches: Optional[dict[str, set[str]]] = None  # per switch
+        self._special_info: dict[str, tuple[str, str, Optional[str], Optional[str]]] = {}
+        self._port_users: dict[str, set[str]] = {}    # NAT logical_port -> routers
+        self._lrp_names: dict[str, str] = {}           # router port name -> UUID
+        self.nat_changes: dict[str, set[str]] = {}    # refresh: routers whose NATs changed
         self._port_names: Counter[str] = Counter()  # NAT logical_port names (refresh)
         self._override = ovn_version
+        self._tracking = False                        # refresh() will be called
         self._build_routers()
         if sb is not None:
             self._build_chassis()
@@ -380,6 +385,7 @@ class Topology:
         nat_rows = self.nb.table("NAT").decoded_rows(self._NAT_COLUMNS)
         lbs = self.nb.table("Load_Balancer")
         lb_groups = self.nb.table("Load_Balancer_Group")
+        track = self._tracking
         deps: set[str] = {row.uuid}
         ports = []
         name = row["name"]
@@ -389,27 +395,26 @@ class Topology:
                 port = self._router_port(uuid, pdata, row.uuid, name)
                 ports.append(port)
                 self.router_ports[port.uuid] = port
-                deps.add(uuid)
-                deps.update(pdata.get("gateway_chassis", ()))
-                group = self.nb.table("HA_Chassis_Group").get(pdata.get("ha_chassis_group"))
-                if group is not None:
-                    deps.add(group.uuid)
-                    deps.update(group["ha_chassis"])
+                if track:
+                    self._lrp_names[port.name] = uuid
+                    deps.add(uuid)
+                    deps.update(pdata.get("gateway_chassis", ()))
+                    group = self.nb.table("HA_Chassis_Group").get(
+                        pdata.get("ha_chassis_group"))
+                    if group is not None:
+                        deps.add(group.uuid)
+                        deps.update(group["ha_chassis"])
         lb_uuids = list(row.get("load_balancer", ()))
         for group_uuid in row.get("load_balancer_group", ()):
             deps.add(group_uuid)
             group = lb_groups.get(group_uuid)
             if group is not None:
                 lb_uuids.extend(group["load_balancer"])
-        deps.update(lb_uuids)
         router_lbs = [self._load_balancer(lbs.get(u)) for u in dict.fromkeys(lb_uuids)
                       if lbs.get(u) is not None]
         nat_uuids = row["nat"]
-        deps.update(nat_uuids)
         static_routes = tuple(row.get("static_routes", ()))
         policies = tuple(row.get("policies", ()))
-        deps.update(static_routes)
-        deps.update(policies)
         router = Router(
             uuid=row.uuid, name=name, enabled=row.get("enabled"),
             options=row.get("options", {}), external_ids=row.get("external_ids", {}),
@@ -420,10 +425,15 @@ class Topology:
         router.dgps = self._dgps(router)
         router.nats.sort(key=_nat_order)
         self.routers[router.uuid] = router
-        self._port_names.update(n.logical_port for n in router.nats if n.logical_port)
-        self._router_deps[router.uuid] = deps
-        for uuid in deps:
-            self._deps.setdefault(uuid, set()).add(router.uuid)
+        if track:
+            deps.update(lb_uuids, nat_uuids, static_routes, policies)
+            for nat in router.nats:
+                if nat.logical_port:
+                    self._port_names[nat.logical_port] += 1
+                    self._port_users.setdefault(nat.logical_port, set()).add(router.uuid)
+            self._router_deps[router.uuid] = deps
+            for uuid in deps:
+                self._deps.setdefault(uuid, set()).add(router.uuid)
         return router
 
     def _order_routers(self) -> None:
@@ -436,10 +446,17 @@ class Topology:
     def _drop_router(self, uuid: str) -> None:
         router = self.routers.pop(uuid, None)
         if router is not None:
-            self._port_names.subtract(n.logical_port for n in router.nats if n.logical_port)
+            for nat in router.nats:
+                if nat.logical_port:
+                    self._port_names[nat.logical_port] -= 1
+                    users = self._port_users.get(nat.logical_port)
+                    if users is not None:
+                        users.discard(uuid)
             for port in router.ports:
                 self.router_ports.pop(port.uuid, None)
                 self._observed.pop(port.uuid, None)
+                if self._lrp_names.get(port.name) == port.uuid:
+                    del self._lrp_names[port.name]
         for dep in self._router_deps.pop(uuid, ()):
             owners = self._deps.get(dep)
             if owners is not None:
@@ -488,31 +505,42 @@ class Topology:
     _CACHED = ("switches", "switch_names", "dhcp_options", "_dhcp_of_switch",
                "nb_global_ids")
 
-    def refresh(self, touched: dict[str, Optional[set[str]]]) -> Optional[set[str]]:
+    def refresh(self, touched: dict[str, Optional[set[str]]],
+                columns: Optional[dict[str, dict[str, frozenset[str]]]] = None
+                ) -> Optional[set[str]]:
         """Catch up with one transaction that changed ``touched`` NB rows (table -> row
         UUIDs; None: any row of it), without rebuilding what it did not touch.  Returns
         the UUIDs of the routers rebuilt (None: everything was, e.g. NB_Global changed, so
-        the OVN release and its rules may have).  For history readers (``timeline``)."""
+        the OVN release and its rules may have).  Routers whose NATs alone changed (the
+        ``columns`` the transaction wrote say so) only get their NAT list again:
+        ``nat_changes`` maps them to the NAT UUIDs touched.  For history readers."""
+        self.nat_changes = {}
         for name, uuids in touched.items():
             if self.nb.has_table(name):
                 self.nb.table(name).changed(uuids)
         if "NB_Global" in touched or any(u is None for u in touched.values()):
             self.__init__(self.nb, self.sb, self._override)  # type: ignore[misc]
+            self.track()
             return None
-        affected: set[str] = set(touched.get("Logical_Router") or ())
-        for name in self._ROUTER_TABLES:
+        written = (columns or {}).get("Logical_Router", {})
+        nat_only: dict[str, set[str]] = {}
+        affected: set[str] = set()
+        for uuid in touched.get("Logical_Router") or ():
+            if uuid in self.routers and written.get(uuid, frozenset({""})) <= {"nat"}:
+                nat_only.setdefault(uuid, set())
+            else:
+                affected.add(uuid)
+        for uuid in touched.get("NAT") or ():
+            for router in self._deps.get(uuid, ()):
+                nat_only.setdefault(router, set()).add(uuid)
+        for name in self._ROUTER_TABLES[1:]:
             for uuid in touched.get(name) or ():
                 affected |= self._deps.get(uuid, set())
-        new_names = self._new_nat_port_names(touched.get("NAT") or ())
-        if new_names or self._switches_changed(touched):
-            # switch ports a NAT, a DGP or a localnet depends on changed: drop every
-            # switch-side cache and rebuild the routers that read them
-            self._lsp_cache.clear()
-            self._lsp_rows = self._switch_of_port = self._router_lsp = None
-            self._localnets.clear()
-            self._special_lsps = self._special_switches = None
-            affected |= {r.uuid for r in self.routers.values()
-                         if r.dgps or any(n.logical_port for n in r.nats)}
+        affected |= self._switch_side(touched)
+        for uuid in set(nat_only) - affected:
+            self._renat(uuid, touched.get("NAT") or set())
+            self.nat_changes[uuid] = nat_only[uuid] | {
+                n.uuid for n in self.routers[uuid].nats if n.uuid in (touched.get("NAT") or ())}
         if "Logical_Switch" in touched or "DHCP_Options" in touched:
             for name in self._CACHED:
                 self.__dict__.pop(name, None)
@@ -523,58 +551,180 @@ class Topology:
             row = self.nb.table("Logical_Router").get(uuid)
             if row is not None:
                 self._build_router(row)
-        if affected:
+        if affected or self.nat_changes:
             self._order_routers()
         self._special()    # what the next transaction is checked against
         return affected
 
+    def _renat(self, uuid: str, nats: set[str]) -> None:
+        """Rebuild only the NAT list of router ``uuid`` (its ports did not change)."""
+        router = self.routers[uuid]
+        row = self.nb.table("Logical_Router").get(uuid)
+        assert row is not None
+        old = {n.uuid for n in router.nats}
+        for nat in router.nats:
+            if nat.logical_port:
+                self._port_names[nat.logical_port] -= 1
+                self._port_users.get(nat.logical_port, set()).discard(uuid)
+        rows = self.nb.table("NAT").decoded_rows(self._NAT_COLUMNS)
+        router.nats = self._build_nats(row["nat"], rows, uuid, router.name)
+        router.nats.sort(key=_nat_order)
+        deps = self._router_deps[uuid]
+        for gone in old - set(row["nat"]):
+            deps.discard(gone)
+            owners = self._deps.get(gone)
+            if owners is not None:
+                owners.discard(uuid)
+                if not owners:
+                    del self._deps[gone]
+        for nat in router.nats:
+            deps.add(nat.uuid)
+            self._deps.setdefault(nat.uuid, set()).add(uuid)
+            if nat.logical_port:
+                self._port_names[nat.logical_port] += 1
+                self._port_users.setdefault(nat.logical_port, set()).add(uuid)
+
     def track(self) -> None:
-        """Get ready for ``refresh``: note which switch ports verdicts depend on, before
-        the next transaction changes or deletes them (one scan of the switch ports)."""
+        """Get ready for ``refresh``: note which rows each router is built from and which
+        switch ports verdicts depend on, before the next transaction changes or deletes
+        them (the routers are built again, and the switch ports scanned once)."""
+        if not self._tracking:
+            self._tracking = True
+            self.routers.clear()
+            self.router_ports.clear()
+            self._build_routers()
         self._special()
 
-    def _new_nat_port_names(self, nat_uuids: Iterable[str]) -> bool:
-        """True when a touched NAT names a switch port no NAT named before."""
-        rows = self.nb.table("NAT").rows
-        for uuid in nat_uuids:
-            data = rows.get(uuid)
-            port = data.get("logical_port") if data is not None else None
-            if isinstance(port, str) and port and self._port_names[port] <= 0:
-                return True
-        return False
+    def _switch_side(self, touched: dict[str, Optional[set[str]]]) -> set[str]:
+        """Keep the switch-side caches true after a transaction and say which routers a
+        change of them concerns: ports a NAT names, router ports (a DGP's peer), localnet
+        ports (rule 13, bridge mappings) and the switches holding them.  A pod added
+        beside them changes nothing."""
+        lsps = touched.get("Logical_Switch_Port") or set()
+        switches = touched.get("Logical_Switch") or set()
+        special, by_switch = self._special()
+        info = self._special_info
+        table = self.nb.table("Logical_Switch_Port")
+        value = table.value
+        owner = self.switch_of_port
+        ls_table = self.nb.table("Logical_Switch")
+        out: set[str] = set()
+        moved: set[str] = set()           # switches whose special ports changed
+        localnet_on: set[str] = set()     # switches whose localnet ports changed
+        for uuid in switches:             # keep switch_of_port true for every port
+            row = ls_table.get(uuid)
+            for port in row["ports"] if row is not None else ():
+                owner[port] = uuid
+            now = {p for p in row["ports"] if p in special} if row is not None else set()
+            if now != by_switch.get(uuid, set()):
+                moved.add(uuid)
+        # ports newly named by a NAT (the NAT's own router is rebuilt anyway)
+        names = {port for uuid in touched.get("NAT") or ()
+                 if (port := self._nat_port(uuid)) and self._port_names[port] <= 0}
+        for name in names:
+            found = table.find("name", name)
+            if found is not None:
+                lsps = lsps | {found.uuid}
+        for uuid in lsps:
+            old = info.get(uuid)
+            data = table.rows.get(uuid)
+            new = self._port_info(uuid, data, value) if data is not None else None
+            if new is not None and not (new[1] in ("router", "localnet") or new[0] in names
+                                        or self._port_names[new[0]] > 0):
+                new = None                # an ordinary port
+            if old == new:
+                continue
+            for entry in (old, new):
+                if entry is None:
+                    continue
+                name, kind, router_port, switch = entry
+                out |= self._port_users.get(name, set())
+                self._lsp_cache.pop(name, None)
+                if self._lsp_rows is not None:
+                    self._lsp_rows.pop(name, None)
+                if kind == "router" and router_port:
+                    out |= self._routers_of_port_name(router_port)
+                    if self._router_lsp is not None:
+                        if entry is old and self._router_lsp.get(router_port) == uuid:
+                            del self._router_lsp[router_port]
+                        elif entry is new:
+                            self._router_lsp.setdefault(router_port, uuid)
+                if switch:
+                    moved.add(switch)
+                    if kind == "localnet":
+                        localnet_on.add(switch)
+            if new is None:
+                special.discard(uuid)
+                info.pop(uuid, None)
+            else:
+                special.add(uuid)
+                info[uuid] = new
+        for switch in moved:
+            row = ls_table.get(switch)
+            members = {p for p in row["ports"] if p in special} if row is not None else set()
+            before = by_switch.get(switch, set())
+            if members:
+                by_switch[switch] = members
+            else:
+                by_switch.pop(switch, None)
+            changed = members ^ before
+            localnet = switch in localnet_on
+            for port in changed:
+                entry = info.get(port)
+                if entry is None:
+                    continue
+                if port in members and entry[3] != switch:     # it moved here
+                    info[port] = entry = (*entry[:3], switch)
+                name, kind, router_port, _ = entry
+                out |= self._port_users.get(name, set())
+                if kind == "router" and router_port:
+                    out |= self._routers_of_port_name(router_port)
+                localnet = localnet or kind == "localnet"
+            if localnet:   # every router peered on the switch, and FIP ports there
+                self._localnets.pop(switch, None)
+                for port in members | before:
+                    entry = info.get(port)
+                    if entry is None:
+                        continue
+                    if entry[1] == "router" and entry[2]:
+                        out |= self._routers_of_port_name(entry[2])
+                    out |= self._port_users.get(entry[0], set())
+        return out
 
-    def _special(self) -> tuple[set[str], set[str]]:
+    def _nat_port(self, uuid: str) -> Optional[str]:
+        data = self.nb.table("NAT").rows.get(uuid)
+        port = data.get("logical_port") if data is not None else None
+        return port if isinstance(port, str) and port else None
+
+    def _port_info(self, uuid: str, data: dict, value: Any
+                   ) -> tuple[str, str, Optional[str], Optional[str]]:
+        """(name, type, options:router-port, switch) of a switch port."""
+        options = value(uuid, data, "options", {}) or {}
+        return (value(uuid, data, "name", ""), value(uuid, data, "type", ""),
+                options.get("router-port"), self.switch_of_port.get(uuid))
+
+    def _routers_of_port_name(self, name: str) -> set[str]:
+        port = self.router_ports.get(self._lrp_names.get(name, ""))
+        return {port.router_uuid} if port is not None else set()
+
+    def _special(self) -> tuple[set[str], dict[str, set[str]]]:
         """Switch ports that can change a verdict (router and localnet ports, ports a NAT
-        names) and the switches holding them; one scan, kept until they change."""
+        names) and, per switch, those it holds; one scan, kept up to date by refresh."""
         if self._special_lsps is None or self._special_switches is None:
             table = self.nb.table("Logical_Switch_Port")
             value, names = table.value, self._port_names
-            special = {uuid for uuid, data in table.rows.items()
-                       if value(uuid, data, "type", "") in ("router", "localnet")
-                       or names[value(uuid, data, "name", "")] > 0}
-            owner = self.switch_of_port
-            self._special_lsps = special
-            self._special_switches = {owner[u] for u in special if u in owner}
+            info = {}
+            for uuid, data in table.rows.items():
+                entry = self._port_info(uuid, data, value)
+                if entry[1] in ("router", "localnet") or names[entry[0]] > 0:
+                    info[uuid] = entry
+            by_switch: dict[str, set[str]] = {}
+            for uuid, entry in info.items():
+                if entry[3]:
+                    by_switch.setdefault(entry[3], set()).add(uuid)
+            self._special_info = info
+            self._special_lsps, self._special_switches = set(info), by_switch
         return self._special_lsps, self._special_switches
-
-    def _switches_changed(self, touched: dict[str, Optional[set[str]]]) -> bool:
-        """Did the transaction change a switch port or switch that verdicts read?"""
-        lsps, switches = touched.get("Logical_Switch_Port"), touched.get("Logical_Switch")
-        if not lsps and not switches:
-            return False
-        special, special_switches = self._special()
-        if switches and not switches.isdisjoint(special_switches):
-            return True
-        table = self.nb.table("Logical_Switch_Port")
-        value = table.value
-        for uuid in lsps or ():
-            if uuid in special:
-                return True
-            data = table.rows.get(uuid)
-            if data is not None and (value(uuid, data, "type", "") in ("router", "localnet")
-                                     or self._port_names[value(uuid, data, "name", "")] > 0):
-                return True
-        return False
 
     # -- lookups --------------------------------------------------------------------------
     def iter_routers(self) -> Iterator[Router]:

@@ -136,10 +136,13 @@ def test_filters(log: Path, capsys: pytest.CaptureFixture) -> None:
     assert {e["question"] for e in with_failover} == {"nat", "failover-sim", "check"}
 
 
-def _full(snap: Any) -> dict[str, list]:
+def _full(snap: Any, questions: tuple[str, ...] = ("nat", "gateways")) -> dict[str, list]:
+    from ovninspect.answers.failover import failover_answer
+
     topo = Topology(snap)
-    return {"nat": sorted(map(_row_key, nat_answer(topo).rows)),
-            "gateways": sorted(map(_row_key, gateways_answer(topo).rows))}
+    askers = {"nat": nat_answer, "gateways": gateways_answer,
+              "failover-sim": failover_answer}
+    return {q: sorted(map(_row_key, askers[q](topo).rows)) for q in questions}
 
 
 def _row_key(row: dict[str, Any]) -> str:
@@ -272,14 +275,16 @@ def _random_history_matches(history: list[tuple], tmp: Path) -> int:
         shutil.copyfile(lab.nb_db, path)
     finally:
         stop_lab(lab)
-    timeline = Timeline(["nat", "gateways"])
+    questions = ("nat", "gateways", "failover-sim")
+    timeline = Timeline(questions)
     seen = []
 
     def on_txn(event: TxnEvent) -> None:
         timeline.on_txn(event)
         incremental = {q: sorted(_row_key(r) for rows in timeline.rows[q].values()
-                                 for r in rows) for q in ("nat", "gateways")}
-        assert incremental == _full(event.snap), f"after {history[:len(seen) + 1]}"
+                                 for r in rows) for q in questions}
+        assert incremental == _full(event.snap, questions), \
+            f"after {history[:len(seen) + 1]}"
         seen.append(event.record)
 
     open_snapshot(str(path), "nb", LoadOptions(on_txn=on_txn))
@@ -290,9 +295,16 @@ def test_random_histories_incremental_equals_full(tmp_path_factory) -> None:
     """Random ovn-nbctl histories on routers, DGPs, gateway members, switches, localnets,
     pods, NATs, gateway routers and release changes: after every transaction the
     incremental timeline equals a topology built from scratch."""
-    from hypothesis import HealthCheck, given, settings
+    from hypothesis import HealthCheck, example, given, settings
     from hypothesis import strategies as st
 
+    # rule 13 on >= 25.03: the DGP's switch gains and loses its localnet
+    rule13 = [("release", "25.03.0"), ("lr-add", "r0"), ("ls-add", "s0"), ("ls-add", "s1"),
+              ("connect", "r0", "s0"), ("gw-add", "r0", "s0", "c0", 10), ("pod", "s1", "p0"),
+              ("fip", "r0", 1, "p0"), ("localnet", "s0"), ("pod", "s0", "p1"),
+              ("localnet-del", "s0"), ("localnet", "s0"), ("ls-del", "s0")]
+
+    @example(history=rule13)
     @settings(max_examples=int(os.environ.get("OVNINSPECT_TIMELINE_EXAMPLES", "15")),
               deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(history=st.lists(_ops(), min_size=10, max_size=40))

@@ -10,7 +10,7 @@ get no NAT flows at all.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Iterable, Optional
 
 from ..ovn_parse import (
     Address,
@@ -19,6 +19,9 @@ from ..ovn_parse import (
     find_member_address,
     ip_parse_masked,
     ipv6_parse_masked,
+    plain_address,
+    plain_cidr,
+    plain_mac,
 )
 from ..rules import OvnRules
 from ..topology import Nat, Router, RouterPort, Topology, first_value, predicted_active
@@ -80,7 +83,7 @@ class _RouterFacts:
         self.inactive = _router_inactive(topo, router)
         self.centralize_all = _rule13(topo, router)
         # each DGP with its networks as northd reads them, for rules 10-11
-        self.dgp_nets = [(dgp, dgp.northd_networks) for dgp in router.dgps]
+        self.dgp_nets = [(dgp, net_bounds(dgp.northd_networks or ())) for dgp in router.dgps]
         # internal ports with reside-on-redirect-chassis (§1.7)
         self.pinned = [p for p in router.ports if not p.is_dgp and p.options.get(
             "reside-on-redirect-chassis", "").lower() == "true"]
@@ -145,12 +148,43 @@ def _mac_checked(rules: OvnRules, router: Router, nat: Nat) -> bool:
         nat.type == "dnat_and_snat" and nat.logical_port is not None and bool(router.dgps))
 
 
+def _plain_row(nat: Nat) -> Optional[Address]:
+    """The external address when the row is written plainly, the way CMSs write it:
+    every parser of every release and ovn-controller's lexer read it alike, so only rules
+    7 and 10-11 can reject it and its flows do what it says (the fast path of a large
+    NB).  None: take the careful path."""
+    ext = nat.ext
+    if ext is None or "/" in nat.external_ip:
+        return None
+    mac = nat.external_mac
+    if mac is not None and not plain_mac(mac):
+        return None
+    logical = nat.logical_ip
+    if nat.type == "snat" and "/" in logical:
+        if not plain_cidr(logical, ext[0]):
+            return None
+    elif plain_address(logical) != ext[0]:
+        return None
+    return Address(ext[0], ext[1], 32 if ext[0] == 4 else 128)
+
+
 def _validity(topo: Topology, facts: _RouterFacts, nat: Nat
-              ) -> tuple[Optional[NatVerdict], Optional[Address], Optional[RouterPort], list[str]]:
+              ) -> tuple[Optional[NatVerdict], Optional[Address], Optional[RouterPort], list[str],
+                         bool]:
     """Rules 6-11 in northd's order for the release (the first failure is the one northd
     logs): an invalid verdict, or the external address and the NAT's DGP (None on a
-    gateway router) with flags from the DGP choice."""
+    gateway router) with flags from the DGP choice, and whether the row is plain."""
     rules, router = topo.rules, facts.router
+    plain = _plain_row(nat)
+    if plain is not None:     # only rule 7 (before the DGP choice on every release) and 10-11
+        if nat.allowed_ext_ips and nat.exempted_ext_ips and rules.both_ext_ips_invalid:
+            return _inactive(nat, Cause.INVALID, "both allowed_ext_ips and exempted_ext_ips "
+                             "are set: northd drops this NAT", (7,)), None, None, [], True
+        choice = _choose_dgp(topo, facts, nat, plain)
+        if choice.problem:
+            return _inactive(nat, Cause.INVALID, f"{choice.problem}: northd drops this NAT",
+                             (choice.rule,)), None, None, [], True
+        return None, plain, choice.port, choice.flags, True
     ext, why = _external_address(rules, nat.external_ip)
     choice: Optional[DgpChoice] = None
 
@@ -179,9 +213,9 @@ def _validity(topo: Topology, facts: _RouterFacts, nat: Nat
         failed = check(rule)
         if failed is not None:
             return _inactive(nat, Cause.INVALID, f"{failed[0]}: northd drops this NAT",
-                             (failed[1],)), None, None, []
+                             (failed[1],)), None, None, [], False
     assert choice is not None
-    return None, ext, choice.port, choice.flags
+    return None, ext, choice.port, choice.flags, False
 
 
 @dataclass(slots=True)
@@ -194,17 +228,28 @@ class DgpChoice:
     flags: list[str] = field(default_factory=list)
 
 
-def _in_networks(address: Optional[tuple[int, int]], nets: list[Address]) -> bool:
+Bounds = list[tuple[int, int, int]]   # (IP version, first, last) of each network
+
+
+def net_bounds(nets: Iterable[Address]) -> Bounds:
+    """Networks as integer ranges, for fast membership tests."""
+    out = []
+    for net in nets:
+        bits = 32 if net.version == 4 else 128
+        host = (1 << (bits - net.plen)) - 1
+        first = net.value & ~host
+        out.append((net.version, first, first | host))
+    return out
+
+
+def _in_networks(address: Optional[tuple[int, int]], bounds: Bounds) -> bool:
     """``find_lport_address``: the address inside one of the port's networks."""
     if address is None:
         return False
     version, value = address
-    for net in nets:
-        if net.version == version:
-            bits = 32 if version == 4 else 128
-            shift = bits - net.plen
-            if (net.value >> shift) == (value >> shift):
-                return True
+    for v, first, last in bounds:  # noqa: SIM110  (a plain loop: the hot path of a big NB)
+        if v == version and first <= value <= last:
+            return True
     return False
 
 
@@ -289,7 +334,7 @@ def classify(topo: Topology, facts: _RouterFacts, nat: Nat, where: dict) -> NatV
     router = facts.router
     if facts.inactive is not None:
         return _inactive(nat, *facts.inactive)
-    invalid, ext, dgp, flags = _validity(topo, facts, nat)
+    invalid, ext, dgp, flags, plain = _validity(topo, facts, nat)
     if invalid is not None:
         return invalid
     assert ext is not None
@@ -299,7 +344,8 @@ def classify(topo: Topology, facts: _RouterFacts, nat: Nat, where: dict) -> NatV
         verdict = NatVerdict(nat, CENTRALIZED, f"gateway router: handled on its chassis "
                              f"{chassis or '(empty options:chassis)'}, with no failover", (2,),
                              chassis=chassis, chassis_source=ChassisSource.GATEWAY_ROUTER)
-        _apply_datapath(topo, router, ext, verdict)
+        if not plain:
+            _apply_datapath(topo, router, ext, verdict)
         return verdict
 
     assert dgp is not None
@@ -322,7 +368,8 @@ def classify(topo: Topology, facts: _RouterFacts, nat: Nat, where: dict) -> NatV
             verdict.notes.append(f"{nat.external_ip} is in the subnets of several DGPs; "
                                  "northd's choice depends on its internal order (set "
                                  "gateway_port)")
-    _apply_datapath(topo, router, ext, verdict)
+    if not plain:
+        _apply_datapath(topo, router, ext, verdict)
     if verdict.mode == DISTRIBUTED:
         _where_distributed(topo, nat, verdict)
     else:
@@ -342,7 +389,7 @@ def _apply_datapath(topo: Topology, router: Router, ext: Address, verdict: NatVe
     verdict.rules = tuple(dict.fromkeys((*verdict.rules, 6)))
     if PREFIX_EXTERNAL_IP in effect.flags:
         trapped = [r.nexthop for r in topo.static_routes(router)
-                   if _in_networks(find_member_address(r.nexthop), [ext])]
+                   if _in_networks(find_member_address(r.nexthop), net_bounds([ext]))]
         if trapped:
             verdict.reason += (f"; the router's next hop {trapped[0]} is inside "
                                f"{ext.network_text}, so it resolves to the router itself and "
@@ -396,6 +443,12 @@ def _reside_on_redirect(topo: Topology, facts: _RouterFacts, nat: Nat) -> Option
         if peer is not None and peer.switch_uuid == lsp.switch_uuid:
             return port.name
     return None
+
+
+def classify_nats(topo: Topology, router: Router, nats: Iterable[Nat]) -> list[NatVerdict]:
+    """Verdicts for some NATs of one router (a history reader's per-transaction update)."""
+    facts, where = _RouterFacts(topo, router), {}
+    return [classify(topo, facts, nat, where) for nat in nats]
 
 
 def classify_all(topo: Topology, routers: Optional[list[Router]] = None) -> list[NatVerdict]:

@@ -18,12 +18,16 @@ _TYPE_WORDS = {"dnat_and_snat": "FIP", "snat": "SNAT", "dnat": "DNAT"}
 
 def _indexed(answer: Answer) -> dict[tuple, dict[str, Any]]:
     """Rows by key; a repeated key gets its occurrence number appended."""
-    seen: Counter = Counter()
     out: dict[tuple, dict[str, Any]] = {}
+    key_of = answer.key
     for row in answer.rows:
-        key = answer.key(row)
-        seen[key] += 1
-        out[key + ((seen[key],) if seen[key] > 1 else ())] = row
+        key = key_of(row)
+        if key in out:
+            n = 2
+            while key + (n,) in out:
+                n += 1
+            key = key + (n,)
+        out[key] = row
     return out
 
 
@@ -31,7 +35,7 @@ def compare(old: Answer, new: Answer) -> list[dict[str, Any]]:
     """The changes from ``old`` to ``new`` (same question), in the new answer's order,
     then the removed rows in the old one's."""
     keys = new.key_fields
-    compared = [f for f in new.fields if f.compared and not f.is_key and not f.csv_only]
+    compared = [f.key for f in new.fields if f.compared and not f.is_key and not f.csv_only]
     before, after = _indexed(old), _indexed(new)
     out = []
     for key, row in after.items():
@@ -39,17 +43,15 @@ def compare(old: Answer, new: Answer) -> list[dict[str, Any]]:
         if old_row is None:
             out.append(_change(new, ADDED, keys, None, row, []))
             continue
-        fields = [f.key for f in compared if _value(old_row, f) != _value(row, f)]
+        if old_row == row:
+            continue
+        fields = [k for k in compared if old_row.get(k) != row.get(k)]
         if fields:
             out.append(_change(new, CHANGED, keys, old_row, row, fields))
     for key, row in before.items():
         if key not in after:
             out.append(_change(new, REMOVED, keys, row, None, []))
     return out
-
-
-def _value(row: dict[str, Any], f: Field) -> Any:
-    return row.get(f.key)
 
 
 def _change(answer: Answer, change: str, keys: tuple[Field, ...],

@@ -10,6 +10,7 @@ shown one way in tables (:func:`chassis_label`).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
@@ -64,7 +65,11 @@ class Answer:
         return tuple(f for f in self.fields if f.is_key)
 
     def key(self, row: dict[str, Any]) -> tuple:
-        return tuple(_hashable(row.get(f.key)) for f in self.key_fields)
+        return tuple([_hashable(row.get(k)) for k in self.key_names])
+
+    @functools.cached_property
+    def key_names(self) -> tuple[str, ...]:
+        return tuple(f.key for f in self.fields if f.is_key)
 
     def field(self, key: str) -> Field:
         for f in self.fields:
@@ -79,6 +84,8 @@ class Answer:
 
 
 def _hashable(value: Any) -> Any:
+    if value.__class__ is str:
+        return value
     if isinstance(value, list):
         return tuple(_hashable(v) for v in value)
     if isinstance(value, dict):

@@ -78,7 +78,7 @@ class Timeline:
             self.topo.track()
             affected: Optional[set[str]] = None
         else:
-            affected = self.topo.refresh(event.touched)
+            affected = self.topo.refresh(event.touched, event.columns)
         self.transactions += 1
         date = iso_date(event.specials.get("_date"))
         if date is not None:
@@ -88,7 +88,8 @@ class Timeline:
             self.base_record = event.record
             self._ask(affected, None)   # the starting state: no events
             return
-        if affected is not None and not affected and not self._whole_changed(event):
+        if (affected is not None and not affected and not self.topo.nat_changes
+                and not self._whole_changed(event)):
             return
         self._ask(affected, {"record": event.record, "date": date,
                              "date_ms": event.specials.get("_date"),
@@ -103,6 +104,10 @@ class Timeline:
         topo = self.topo
         for question in self.questions:
             stored = self.rows[question]
+            if question == "nat" and affected is not None and topo.nat_changes:
+                self._ask_nats(stored, origin)
+            if question in PER_ROUTER and affected is not None and not affected:
+                continue
             if question in PER_ROUTER:
                 if affected is None:
                     routers: Optional[list[Router]] = None
@@ -122,6 +127,31 @@ class Timeline:
             if origin is None:
                 continue
             before = Answer(question, answer.collection, answer.fields, old)
+            for change in compare(before, answer):
+                if self._wanted(change, origin):
+                    self.events.append({**origin, **change})
+
+    def _ask_nats(self, stored: dict[str, list[dict[str, Any]]],
+                  origin: Optional[dict[str, Any]]) -> None:
+        """Routers whose NATs alone changed: ask again about those NATs only."""
+        from ..analysis.placement import classify_nats
+        from .nat import verdicts_answer
+
+        topo = self.topo
+        assert topo is not None
+        for uuid, nat_uuids in topo.nat_changes.items():
+            router = topo.routers[uuid]
+            rows = stored.pop(uuid, [])
+            old = [r for r in rows if r["uuid"] in nat_uuids]
+            kept = [r for r in rows if r["uuid"] not in nat_uuids]
+            answer = verdicts_answer(topo, classify_nats(
+                topo, router, [n for n in router.nats if n.uuid in nat_uuids]))
+            if kept or answer.rows:
+                stored[uuid] = kept + answer.rows
+            self.fields["nat"] = answer.fields
+            if origin is None:
+                continue
+            before = Answer("nat", answer.collection, answer.fields, old)
             for change in compare(before, answer):
                 if self._wanted(change, origin):
                     self.events.append({**origin, **change})

@@ -13,7 +13,7 @@ truncates the log there.  Every entry is applied; those past the last recorded
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Callable, Optional, Union
 
 from ..errors import InputError
@@ -41,6 +41,8 @@ class TxnEvent:
     specials: dict[str, Any]    # _date, _comment, _is_diff of the transaction
     touched: Touched
     base: bool = False          # the database's starting state (compacted, raft prev_data)
+    # the columns the transaction wrote in each row it did not delete (when known)
+    columns: dict[str, dict[str, frozenset[str]]] = field(default_factory=dict)
 
 
 OnTxn = Callable[[TxnEvent], None]
@@ -50,6 +52,12 @@ def touched_by(txn: Any) -> Touched:
     """The rows a (valid) transaction touches."""
     return {t: set(rows) for t, rows in txn.items()
             if t not in SPECIALS and isinstance(rows, dict)}
+
+
+def columns_by(txn: Any) -> dict[str, dict[str, frozenset[str]]]:
+    """The columns a (valid) transaction writes, per row it does not delete."""
+    return {t: {u: frozenset(row) for u, row in rows.items() if isinstance(row, dict)}
+            for t, rows in txn.items() if t not in SPECIALS and isinstance(rows, dict)}
 
 
 class TxnError(Exception):
@@ -193,14 +201,17 @@ def _deferred_rows(rec: Record, table: Table, raw: bytes) -> TableSlice:
 
 
 def apply_record(snap: Snapshot, rec: Record, lazy: bool = True,
-                 touched: Optional[Touched] = None) -> dict[str, Any]:
+                 touched: Optional[Touched] = None,
+                 columns: Optional[dict[str, dict[str, frozenset[str]]]] = None
+                 ) -> dict[str, Any]:
     """Apply one transaction record; returns its special keys (``_comment``, ...).
 
     A large record is cut into table slices (txn_split): a table that is still empty
     takes its slice unparsed and parses it when first read; the others are applied now.
     Not ``lazy`` (--allow-truncated: a bad record must end the replay at once, leaving
     nothing of itself), the record is parsed and applied whole, atomically.  ``touched``
-    receives the rows the record changed.
+    receives the rows the record changed, ``columns`` the columns it wrote (when it was
+    applied whole).
     """
     split = None
     if lazy and rec.raw is not None and len(rec.raw) >= LAZY_MIN_BYTES:
@@ -210,6 +221,8 @@ def apply_record(snap: Snapshot, rec: Record, lazy: bool = True,
         _txn_or_error(snap, txn, rec, atomic=not lazy)
         if touched is not None:
             touched.update(touched_by(txn))
+        if columns is not None:
+            columns.update(columns_by(txn))
         return {k: v for k, v in txn.items() if k in SPECIALS}
     specials, slices = split
     if touched is not None:
@@ -293,14 +306,16 @@ def read_standalone(data: Union[bytes, BinaryIO], source: str,
                 snap = Snapshot(schema, SourceInfo(source, "", warnings=warnings))
                 continue
             touched: Optional[Touched] = {} if on_txn is not None else None
-            specials = apply_record(snap, rec, not allow_truncated, touched)
+            columns: dict[str, dict[str, frozenset[str]]] = {}
+            specials = apply_record(snap, rec, not allow_truncated, touched,
+                                    columns if on_txn is not None else None)
             if rec.index == 1:
                 first_comment = str(specials.get("_comment", ""))
             snap.info.transactions += 1
             if on_txn is not None:
                 assert touched is not None
                 base = rec.index == 1 and "compacting" in first_comment
-                on_txn(TxnEvent(snap, rec.index, specials, touched, base))
+                on_txn(TxnEvent(snap, rec.index, specials, touched, base, columns))
     except RecordError as exc:
         if not allow_truncated or snap is None:
             raise
@@ -393,7 +408,9 @@ def read_clustered(data: Union[bytes, BinaryIO], source: str,
                        else touched_by(txn) if isinstance(txn, dict) else {})
             specials = ({k: v for k, v in txn.items() if k in SPECIALS}
                         if isinstance(txn, dict) else {})
-            on_txn(TxnEvent(snap, rec.index, specials, touched))
+            on_txn(TxnEvent(snap, rec.index, specials, touched,
+                            columns=columns_by(txn) if isinstance(txn, dict)
+                            and new_schema is None else {}))
         if prev_index + 1 + pos > commit_index:
             beyond += 1
 
