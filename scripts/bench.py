@@ -37,6 +37,7 @@ from typing import Any, Callable, Optional, Sequence
 
 REPO = Path(__file__).resolve().parents[1]
 GEN = REPO / "scripts" / "gen_snapshot.py"
+GEN_HISTORY = REPO / "scripts" / "gen_history.py"
 NAT_TABLES = ("NAT", "Logical_Router", "Logical_Router_Port", "Gateway_Chassis",
               "HA_Chassis_Group", "HA_Chassis")
 
@@ -47,6 +48,7 @@ TARGETS = {
     "live_vs_full": ("ovsdbapp full sync / ovninspect live read (time)", ">=", 10.0),
     "sweep": ("failover-sim --sweep / one scenario (time)", "<=", 3.0),
     "linear": ("per-row time, largest / smallest scale", "<=", 1.25),  # our flag for "linear"
+    "timeline": ("ovninspect timeline / nat on a long log (CPU time)", "<=", 10.0),
 }
 
 
@@ -390,6 +392,27 @@ class Bench:
             res.add(Row("scenario", "ovninspect failover-sim --down <chassis>",
                         note="n/a (no gateway chassis in the file)"))
 
+    def history(self, routers: int) -> ScaleResult:
+        """A long log written through ovsdb-server (scripts/gen_history.py): ``nat`` and
+        ``timeline`` on it, side by side."""
+        db = self.work / "nb-history.db"
+        p = self.run([self.py, str(GEN_HISTORY), str(db), "--routers", str(routers)])
+        if not p.ok:
+            raise RuntimeError(f"gen_history.py failed: {p.why()}")
+        stats = self.child("_child-stats", str(db))
+        res = ScaleResult(label=f"log{routers}", db=db.name, size=db.stat().st_size,
+                          stats=stats.json() if stats.ok else {})
+        res.add(Row.of("gen_history", "write the log (scripts/gen_history.py)", p))
+        d = str(db)
+        best = self.best_of({
+            "nat": lambda: self.cli("nat", "--db", d, "--format", "json"),
+            "timeline": lambda: self.cli("timeline", "--db", d, "--format", "json"),
+        })
+        res.add(Row.of("nat", "ovninspect nat --format json", best["nat"]))
+        res.add(Row.of("timeline", "ovninspect timeline --format json", best["timeline"]))
+        db.unlink()
+        return res
+
     def served(self, res: ScaleResult, db: Path) -> None:
         """Measurements against ovsdb-server serving a copy of ``db``."""
         if str(REPO) not in sys.path:
@@ -548,6 +571,10 @@ def ratio_rows(results: list[ScaleResult]) -> list[list[str]]:
 
     for res in results:
         r = res.rows
+        if "timeline" in r:        # the long log: its own comparison only
+            add("timeline", res.label, div(r["timeline"].cpu, r["nat"].cpu if "nat" in r
+                                           else None))
+            continue
         w = {k: v.wall for k, v in r.items()}
         m = {k: v.peak_mib for k, v in r.items()}
         add("nat_time", res.label, div(w.get("nat"), w.get("floor")))
@@ -564,7 +591,7 @@ def ratio_rows(results: list[ScaleResult]) -> list[list[str]]:
         add("info", res.label, div(w.get("server_nbctl"), w.get("nat")),
             label="ovsdb-server load + nbctl list NAT / ovninspect nat (time)")
         add("sweep", res.label, div(w.get("sweep"), w.get("scenario")))
-    sized = [x for x in results if x.stats.get("rows")]
+    sized = [x for x in results if x.stats.get("rows") and "timeline" not in x.rows]
     if len(sized) >= 2:
         lo, hi = min(sized, key=lambda x: x.stats["rows"]), max(sized, key=lambda x: x.stats["rows"])
         span = f"{hi.label} vs {lo.label}"
@@ -626,6 +653,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     ap.add_argument("--markdown", action="store_true", help="print Markdown tables")
     ap.add_argument("--json", type=Path, help="also write the raw results as JSON here")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    ap.add_argument("--history-routers", type=int, default=200,
+                    help="routers of the long log for timeline (0: skip it)")
     args = ap.parse_args(argv)
     if args.db is not None and not args.db.is_file():
         print(f"bench: {args.db}: not a file", file=sys.stderr)
@@ -666,6 +695,10 @@ def main(argv: Optional[list[str]] = None) -> int:
             results.append(res)
             if scale is not None and not args.keep:
                 db.unlink()
+        if args.history_routers:
+            print(f"writing a long log of {args.history_routers} routers ...", file=sys.stderr,
+                  flush=True)
+            results.append(bench.history(args.history_routers))
     except RuntimeError as e:
         print(f"bench: {e}", file=sys.stderr)
         return 2
