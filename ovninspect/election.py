@@ -37,11 +37,25 @@ def elect_member(members: Iterable[GatewayMember], down: AbstractSet[str] = froz
     return None
 
 
+def lone_survivor_blocked(eligible: list[str], down: AbstractSet[str],
+                          ref_chassis: Optional[AbstractSet[str]]) -> bool:
+    """ovn-controller's ``ha_chassis_group_is_active``: in a group of two or more
+    registered members, a member left alone takes over only with BFD to at least one
+    ``ref_chassis`` (the chassis of ports bound on the router group's switches; SB keeps
+    them).  None: not known (no SB), no rule applied."""
+    if ref_chassis is None or len(eligible) < 2:
+        return False
+    live = [c for c in eligible if c not in down]
+    return len(live) == 1 and not (set(ref_chassis) - set(down) - {live[0]})
+
+
 def elect(members: Iterable[GatewayMember], down: AbstractSet[str] = frozenset(),
           registered: Optional[AbstractSet[str]] = None,
-          show: Callable[[str], str] = str) -> tuple[Optional[str], str]:
+          show: Callable[[str], str] = str,
+          ref_chassis: Optional[AbstractSet[str]] = None) -> tuple[Optional[str], str]:
     """The active chassis and why (rules 18-19); ``show`` names chassis in the reason
-    (ties are explained with the names that are compared)."""
+    (ties are explained with the names that are compared).  With ``ref_chassis`` (from
+    SB), a lone survivor needs one of them alive (:func:`lone_survivor_blocked`)."""
     order = order_members(members)
     if not order:
         return None, "no members: nothing can host it"
@@ -62,6 +76,13 @@ def elect(members: Iterable[GatewayMember], down: AbstractSet[str] = frozenset()
             return None, f"no member is registered in SB (rule 18){skipped}"
         return None, f"every member is down ({', '.join(dead)}) (rule 18){skipped}"
     best = alive[0]
+    if lone_survivor_blocked([m.chassis for m in eligible], down, ref_chassis):
+        refs = sorted(ref_chassis or ())
+        why = (f"the other members are down and {show(best.chassis)} has no BFD session to "
+               "a live ref_chassis ("
+               + (", ".join(map(show, refs)) + " down" if refs else "the SB group has none")
+               + "): it does not take over (ovn-controller ha_chassis_group_is_active)")
+        return None, why + skipped
     ties = [m.chassis for m in alive if m.priority == best.priority]
     if len(order) == 1:
         why = f"single member {show(best.chassis)}: no failover (rule 19)"
@@ -80,22 +101,26 @@ class Ballot:
     """One gateway set's election prepared once, for many what-if scenarios: ``winner``
     answers with a plain scan of the eligible members (the fast path of a sweep)."""
 
-    __slots__ = ("members", "registered", "eligible")
+    __slots__ = ("members", "registered", "eligible", "ref_chassis")
 
     def __init__(self, members: Iterable[GatewayMember],
-                 registered: Optional[AbstractSet[str]] = None) -> None:
+                 registered: Optional[AbstractSet[str]] = None,
+                 ref_chassis: Optional[AbstractSet[str]] = None) -> None:
         self.members = order_members(members)
         self.registered = registered
+        self.ref_chassis = ref_chassis
         self.eligible = [m.chassis for m in self.members
                          if registered is None or m.chassis in registered]
 
     def winner(self, down: AbstractSet[str] = frozenset()) -> Optional[str]:
-        """The same answer as :func:`elect_member`, without re-sorting."""
+        """The same answer as :func:`elect`, without re-sorting."""
         for chassis in self.eligible:
             if chassis not in down:
+                if lone_survivor_blocked(self.eligible, down, self.ref_chassis):
+                    return None
                 return chassis
         return None
 
     def explain(self, down: AbstractSet[str] = frozenset(),
                 show: Callable[[str], str] = str) -> tuple[Optional[str], str]:
-        return elect(self.members, down, self.registered, show)
+        return elect(self.members, down, self.registered, show, self.ref_chassis)

@@ -1053,6 +1053,25 @@ class Topology:
             members.append((name, int(ha["priority"]), ch is not None))
         return group["name"], members
 
+    def sb_ref_chassis(self, port: RouterPort) -> Optional[frozenset[str]]:
+        """The ``ref_chassis`` of the SB HA_Chassis_Group of ``cr-<port>`` (chassis
+        names): a lone surviving gateway takes over only with BFD to one of them
+        (ovn-changes §1.2).  None without SB data or without such a group."""
+        sb = self.sb
+        if sb is None or not sb.has_table("HA_Chassis_Group"):
+            return None
+        pb = sb.table("Port_Binding").find("logical_port", port.cr_name)
+        group = sb.table("HA_Chassis_Group").get(pb.get("ha_chassis_group")) if pb else None
+        if group is None:
+            return None
+        chassis_tbl = sb.table("Chassis")
+        names = set()
+        for uuid in group.get("ref_chassis", ()) or ():
+            ch = chassis_tbl.get(uuid)
+            if ch is not None:
+                names.add(ch["name"])
+        return frozenset(names)
+
     def observed_active(self, port: RouterPort) -> tuple[Optional[str], Optional[str]]:
         """(chassis, source) holding ``cr-<port>`` at snapshot time (rule 24)."""
         cached = self._observed.get(port.uuid)

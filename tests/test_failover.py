@@ -489,3 +489,46 @@ def test_untranslated_nat_is_unreachable(release: str, unreachable: set[str]) ->
              if r.entry.uuid}
     assert {ip for ip, ok in reach.items() if ok is False} == unreachable
     assert reach[" 10.9.101.34"] is not False and reach["10.9.101.35"] is not False
+
+
+# -- lone-survivor takeover (ovn-changes §1.2; issue 14 item 2) ---------------------------------
+def test_lone_survivor_needs_a_live_ref_chassis(mixed: tuple[Path, Path]) -> None:
+    """r1-ext: gw9 (unregistered) 40, gw1 30, gw2 20, gw3 10; northd wrote ref_chassis
+    node1, gw1, node2 (chassis of ports bound behind r1 and the routers it reaches)."""
+    nb, sb = mixed
+    ok = run_json("--db", str(nb), "--sb", str(sb), "--down", "gw1,gw3")
+    assert entry(ok, "r1", "172.16.0.15", "dnat_and_snat")["via"] == "gw2"
+    # every ref_chassis down too: gw2 alone has no BFD peer that tells it to take over
+    cut = run_json("--db", str(nb), "--sb", str(sb), "--down", "gw1,gw3,node1,node2")
+    cfip = entry(cut, "r1", "172.16.0.15", "dnat_and_snat")
+    assert cfip["reachable"] is False and cfip["via"] is None
+    assert "ref_chassis" in cfip["reason"] and "does not take over" in cfip["reason"]
+    # one ref_chassis left alive is enough
+    one_ref = run_json("--db", str(nb), "--sb", str(sb), "--down", "gw1,gw3,node1")
+    assert entry(one_ref, "r1", "172.16.0.15", "dnat_and_snat")["via"] == "gw2"
+    # two members alive: no ref_chassis needed (they have BFD with each other)
+    pair = run_json("--db", str(nb), "--sb", str(sb), "--down", "gw1,node1,node2")
+    assert entry(pair, "r1", "172.16.0.15", "dnat_and_snat")["via"] == "gw2"
+    # a single-member DGP (r2-ext, ref_chassis empty) is active without any ref_chassis
+    assert entry(cut, "r2", "172.16.0.2", "snat")["via"] == "gw2"
+
+
+def test_lone_survivor_in_sweep_matches_single_scenarios(mixed: tuple[Path, Path]) -> None:
+    nb, sb = mixed
+    model = fo.build_model(topology(nb, sb))
+    pool = ["gw1", "gw2", "gw3", "node1", "node2"]
+    for case in fo.sweep(model, 4, candidates=pool):
+        scenario = fo.simulate(model, case.down)
+        expect = [(r.entry, r.outcome) for r in scenario.results if r.change == fo.LOST]
+        assert [(id(e), o) for e, o in case.lost] == [(id(e), o) for e, o in expect]
+    (cut,) = [c for c in fo.sweep(model, 4, candidates=pool)
+              if set(c.down) == {"gw1", "gw3", "node1", "node2"}]
+    assert ("r1", "172.16.0.15") in {(e.router, e.external_ip) for e, _ in cut.lost}
+
+
+def test_without_sb_the_takeover_assumption_is_stated(mixed: tuple[Path, Path]) -> None:
+    nb, _ = mixed
+    data = run_json("--db", str(nb), "--down", "gw1,gw3")
+    assert any("r1-ext" in n and "ref_chassis" in n and "--sb" in n for n in data["notes"])
+    # without SB gw9 (40) counts as registered: it takes over
+    assert entry(data, "r1", "172.16.0.15", "dnat_and_snat")["via"] == "gw9"

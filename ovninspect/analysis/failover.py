@@ -91,13 +91,16 @@ class GatewaySet(Dependency):
 
     def __init__(self, port: RouterPort, registered: Optional[AbstractSet[str]],
                  networks: tuple[str, ...], mappings: Optional[dict[str, dict[str, str]]],
-                 show: Callable[[str], str] = str) -> None:
+                 show: Callable[[str], str] = str,
+                 ref_chassis: Optional[AbstractSet[str]] = None) -> None:
         super().__init__()
         self.show = show
         self.port = port.name
         self.label = port.name
-        self.ballot = Ballot(port.members, registered)
-        self.chassis = frozenset(self.ballot.eligible)
+        self.ballot = Ballot(port.members, registered, ref_chassis)
+        self.ref_chassis = ref_chassis
+        # a ref_chassis going down can stop a lone survivor from taking over
+        self.chassis = frozenset(self.ballot.eligible) | frozenset(ref_chassis or ())
         self.candidates = self.chassis
         # rule 20 mapping check only with SB data and a localnet on the peer switch
         self.networks = networks if mappings is not None else ()
@@ -349,6 +352,7 @@ class _Builder:
         self._port: dict[tuple[str, bool, str], PortChassis] = {}
         self._networks: dict[str, tuple[str, ...]] = {}
         self.notes: set[str] = set()
+        self.assumed_ref: list[str] = []     # DGPs whose SB ref_chassis are not known
 
     def add(self, entry: Entry) -> None:
         dep = entry.dep
@@ -373,8 +377,11 @@ class _Builder:
                 networks = self.networks(port)
                 mappings = {m.chassis: self.topo.chassis[m.chassis].bridge_mappings
                             for m in port.members if m.chassis in self.topo.chassis}
-            dep = GatewaySet(port, self.registered, networks, mappings, self.show)
+            refs = self.topo.sb_ref_chassis(port)
+            dep = GatewaySet(port, self.registered, networks, mappings, self.show, refs)
             self._dgp[port.uuid] = dep
+            if refs is None and len(dep.ballot.eligible) > 1:
+                self.assumed_ref.append(port.name)
             observed, source = self.topo.observed_active(port)
             if observed and observed != dep.before_active():
                 predicted = dep.before_active()
@@ -559,6 +566,13 @@ def build_model(topo: Topology, routers: Optional[list[Router]] = None) -> Failo
     if not topo.has_sb and any(isinstance(d, GatewaySet) for d in deps):
         notes.append("no SB data: gateway chassis are assumed registered and mapping the "
                      "external network; give --sb to check (rules 18, 20)")
+    if builder.assumed_ref:
+        names = sorted(builder.assumed_ref)
+        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        where = "no SB data" if not topo.has_sb else "no SB HA_Chassis_Group for them"
+        notes.append(f"DGP {shown}: {where}, so a lone surviving gateway is assumed to have "
+                     "BFD to a live ref_chassis (a chassis of a port bound behind the router) "
+                     "and to take over; give --sb to check")
     return FailoverModel(topo, builder.entries, deps, by_chassis, gateway_chassis(topo),
                          _aliases(topo, by_chassis), notes)
 
