@@ -15,7 +15,7 @@ from ..errors import InputError
 from ..schema import ColumnType, DatumError, Schema, TableSchema, infer_column_type
 from ..snapshot import NB_NAME, SB_NAME, Snapshot, SourceInfo
 from ..validate import BadValue, check_rows
-from .known_schema import reference_schema
+from .known_schema import known_schema, reference_schema
 
 
 def _json_objects(text: str, source: str) -> list[Any]:
@@ -50,13 +50,16 @@ def _check_table_object(obj: dict, source: str) -> None:
 
 
 def _column_types(table: str, headings: list[str], data: list[list],
-                  reference: Optional[TableSchema]) -> dict[str, ColumnType]:
+                  reference: Optional[TableSchema], known: Optional[TableSchema] = None
+                  ) -> dict[str, ColumnType]:
     cols = {}
     for pos, name in enumerate(headings):
         if name == "_uuid":
             continue
         if reference is not None and name in reference.columns:
             cols[name] = reference.columns[name]
+        elif known is not None and name in known.columns:  # newer than the installed OVN
+            cols[name] = known.columns[name]
         else:
             cols[name] = infer_column_type([row[pos] for row in data])
     return cols
@@ -168,7 +171,8 @@ def read_export(data: bytes, source: str, hint: Optional[str] = None) -> Snapsho
     ref = reference_schema(db)
     tables = {}
     for name, obj in zip(names, objects):
-        cols = _column_types(name, obj["headings"], obj["data"], ref.tables.get(name))
+        cols = _column_types(name, obj["headings"], obj["data"], ref.tables.get(name),
+                             known_schema(db).tables.get(name))
         tables[name] = TableSchema(name, cols)
     schema = Schema(db, "", tables, {})
     info = SourceInfo(source, fmt, records=len(objects))
