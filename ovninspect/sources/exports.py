@@ -16,11 +16,16 @@ from ..schema import ColumnType, DatumError, Schema, TableSchema, infer_column_t
 from ..snapshot import NB_NAME, SB_NAME, Snapshot, SourceInfo
 from ..validate import BadValue, check_rows
 from .known_schema import known_schema, reference_schema
+from .records import strings_and_numbers_error
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 def _json_objects(text: str, source: str) -> list[Any]:
     """Every JSON value in ``text`` (concatenated or one per line)."""
-    decoder = json.JSONDecoder()
+    decoder = json.JSONDecoder(parse_constant=_reject_constant)
     out = []
     pos, size = 0, len(text)
     while True:
@@ -30,8 +35,14 @@ def _json_objects(text: str, source: str) -> list[Any]:
             return out
         try:
             value, pos = decoder.raw_decode(text, pos)
+        except RecursionError:
+            raise InputError(source, f"JSON nested too deeply at byte offset {pos}") from None
         except ValueError as exc:
-            raise InputError(source, f"not valid JSON at byte offset {pos}: {exc.msg}") from None
+            raise InputError(source, f"not valid JSON at byte offset {pos}: "
+                             f"{getattr(exc, 'msg', exc)}") from None
+        problem = strings_and_numbers_error(value)
+        if problem:
+            raise InputError(source, f"not valid JSON for OVSDB at byte offset {pos}: {problem}")
         out.append(value)
 
 
