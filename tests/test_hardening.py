@@ -225,3 +225,16 @@ def test_gzip_of_a_valid_file_reads_the_same() -> None:
     assert a.returncode == 0, a.stderr
     assert json.loads(a.stdout)["format"].startswith("gzip of ")
     assert gzip.decompress((FIXTURES / "base" / "nb-compacted.db.gz").read_bytes())
+
+
+@pytest.mark.parametrize("special", [{"_date": None}, {"_date": "1"}, {"_date": 2.0**63},
+                                     {"_is_diff": 1}, {"_is_diff": None}])
+def test_transaction_specials_of_the_wrong_type(special: dict, tmp_path: Path) -> None:
+    """ovsdb-server takes a ``_date`` that is not an integer (or an ``_is_diff`` that is not
+    a boolean) for a table name, and refuses the record (found by the fuzz campaign)."""
+    path = tmp_path / "bad.db"
+    path.write_bytes(compose_record(json.loads(NB_SCHEMA.read_text()))
+                     + compose_record({"Logical_Router": {UUID.format(1): {"name": "r"}},
+                                       **special}))
+    line = one_line(run_cli("nat", "--db", str(path)), path)
+    assert "record 1 at byte offset" in line and next(iter(special)) in line
