@@ -16,6 +16,7 @@ map                       ``["map", [[k, v], ...]]``       dict
 from __future__ import annotations
 
 import operator
+import re
 import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
@@ -258,17 +259,108 @@ class Schema:
         return version_tuple(self.version)
 
 
+_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_ATOMIC = ("integer", "real", "boolean", "string", "uuid")
+
+
+def _is_int(value: Any) -> bool:
+    return value.__class__ is int or (value.__class__ is float and value.is_integer()
+                                      and abs(value) < 2**63)
+
+
+def _base_error(base: Any, where: str) -> Optional[str]:
+    """ovsdb_base_type_from_json: an atomic type name, or an object with "type" and the
+    constraint members that type allows, of the right JSON types."""
+    if isinstance(base, str):
+        return None if base in _ATOMIC else f"{where}: unknown type {base!r}"
+    if not isinstance(base, dict) or base.get("type") not in _ATOMIC:
+        return f"{where}: not a base type"
+    allowed = {"type", "enum"} | {
+        "integer": {"minInteger", "maxInteger"}, "real": {"minReal", "maxReal"},
+        "string": {"minLength", "maxLength"}, "uuid": {"refTable", "refType"},
+        "boolean": set()}[base["type"]]
+    extra = set(base) - allowed
+    if extra:
+        return f"{where}: member {sorted(extra)[0]!r} is not allowed here"
+    for name in ("minInteger", "maxInteger", "minLength", "maxLength"):
+        if name in base and not _is_int(base[name]):
+            return f"{where}: {name} is not an integer"
+    for name in ("minReal", "maxReal"):
+        if name in base and base[name].__class__ not in (int, float):
+            return f"{where}: {name} is not a number"
+    if "refTable" in base and not isinstance(base["refTable"], str):
+        return f"{where}: refTable is not a string"
+    if "refType" in base and base["refType"] not in ("strong", "weak"):
+        return f"{where}: refType is not strong or weak"
+    return None
+
+
+def _type_error(ctype: Any, where: str) -> Optional[str]:
+    """ovsdb_type_from_json: an atomic type name, or {key, value?, min?, max?}."""
+    if isinstance(ctype, str):
+        return _base_error(ctype, where)
+    if not isinstance(ctype, dict) or "key" not in ctype:
+        return f"{where}: not a column type"
+    extra = set(ctype) - {"key", "value", "min", "max"}
+    if extra:
+        return f"{where}: member {sorted(extra)[0]!r} is not allowed here"
+    problem = _base_error(ctype["key"], where) or (
+        _base_error(ctype["value"], where) if "value" in ctype else None)
+    if problem:
+        return problem
+    n_min, n_max = ctype.get("min", 1), ctype.get("max", 1)
+    if not _is_int(n_min) or not 0 <= n_min <= 1:
+        return f"{where}: min is not 0 or 1"
+    if n_max != "unlimited" and (not _is_int(n_max) or n_max < max(1, n_min)):
+        return f"{where}: max is not a positive integer or \"unlimited\""
+    return None
+
+
 def _schema_shape_error(raw: dict) -> Optional[str]:
-    """What ovsdb-server requires of a schema's layout that python-ovs lets through."""
+    """What ovsdb-server requires of a schema (ovsdb/ovsdb.c, table.c, column.c,
+    lib/ovsdb-types.c) that python-ovs lets through: member types, no unknown members."""
+    extra = set(raw) - {"name", "version", "cksum", "tables"}
+    if extra:
+        return f"schema member {sorted(extra)[0]!r} is not allowed"
+    if not isinstance(raw["name"], str) or not _ID.match(raw["name"]):
+        return "schema name is not an identifier"
+    for member in ("version", "cksum"):
+        if member in raw and not isinstance(raw[member], str):
+            return f"schema {member} is not a string"
     tables = raw.get("tables")
     if not isinstance(tables, dict):
         return "tables is not an object"
     for tname, table in tables.items():
+        if not _ID.match(tname) or tname.startswith("_"):
+            return f"table name {tname!r} is not allowed"
         if not isinstance(table, dict) or not isinstance(table.get("columns"), dict):
             return f"table {tname} has no columns object"
+        extra = set(table) - {"columns", "maxRows", "isRoot", "indexes"}
+        if extra:
+            return f"table {tname}: member {sorted(extra)[0]!r} is not allowed"
+        if "maxRows" in table and (not _is_int(table["maxRows"]) or table["maxRows"] < 1):
+            return f"table {tname}: maxRows is not a positive integer"
+        if "isRoot" in table and not isinstance(table["isRoot"], bool):
+            return f"table {tname}: isRoot is not a boolean"
+        if "indexes" in table and not (isinstance(table["indexes"], list) and all(
+                isinstance(ix, list) and ix and all(isinstance(c, str) for c in ix)
+                for ix in table["indexes"])):
+            return f"table {tname}: indexes is not a list of column lists"
         for cname, column in table["columns"].items():
+            where = f"column {tname}.{cname}"
+            if not _ID.match(cname) or cname.startswith("_"):
+                return f"{where}: the name is not allowed"
             if not isinstance(column, dict) or "type" not in column:
-                return f"column {tname}.{cname} has no type"
+                return f"{where} has no type"
+            extra = set(column) - {"type", "ephemeral", "mutable"}
+            if extra:
+                return f"{where}: member {sorted(extra)[0]!r} is not allowed"
+            for flag in ("ephemeral", "mutable"):
+                if flag in column and not isinstance(column[flag], bool):
+                    return f"{where}: {flag} is not a boolean"
+            problem = _type_error(column["type"], where)
+            if problem:
+                return problem
     return None
 
 

@@ -46,7 +46,14 @@ def main() -> int:
     seed = args.start
     args.out.mkdir(parents=True, exist_ok=True)
     while totals["runs"] < args.runs:
-        outcome = check_case(make_case(seed))
+        try:
+            case = make_case(seed)
+        except Exception as exc:  # a bug in the mutator, not in ovninspect: note, go on
+            print(f"seed {seed}: mutator failed: {exc!r}", flush=True)
+            totals["mutator_errors"] = totals.get("mutator_errors", 0) + 1
+            seed += 1
+            continue
+        outcome = check_case(case)
         totals["inputs"] += 1
         totals["runs"] += len(outcome.runs)
         if outcome.verdict.accepted is not None:

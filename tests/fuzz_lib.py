@@ -132,7 +132,8 @@ def _edit(value: Any, rng: random.Random) -> tuple[Any, Optional[bytes]]:
 
 
 def _json_text(value: Any, raw: Optional[bytes]) -> bytes:
-    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode(
+        "utf-8", "surrogatepass")
     if raw is not None:
         text = text.replace(b'"@@RAW@@"', raw, 1)
     return text

@@ -11,7 +11,7 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Iterable, Optional
+from typing import Any, BinaryIO, Iterable, Optional
 
 from ..errors import InputError
 from ..snapshot import NB_NAME, SB_NAME, Snapshot
@@ -140,7 +140,7 @@ def open_snapshot(spec: str, role: str = "nb", options: Optional[LoadOptions] = 
         snap = read_file(path, source, db_name, options.allow_truncated, options.on_txn)
         snap.info.notes[:0] = notes
     check_role(snap, role, source)
-    _absent_columns(snap)
+    _absent_columns(snap, source)
     with gc_paused():
         if options.verify:
             snap.verify()
@@ -152,16 +152,36 @@ def open_snapshot(spec: str, role: str = "nb", options: Optional[LoadOptions] = 
 def prepare_history(snap: Snapshot) -> None:
     """Ready a snapshot that is still being replayed (``on_txn``) for a Topology: the
     columns an older schema lacks read as their defaults, as after a whole read."""
-    _absent_columns(snap)
+    _absent_columns(snap, snap.info.source)
 
 
-def _absent_columns(snap: Snapshot) -> None:
-    """Columns ovninspect reads that this (older) schema lacks read as their defaults."""
+_SINGLE = ("scalar", "optional")
+
+
+def _compatible(have: Any, want: Any) -> bool:
+    """Same atomic types, and both single values or both the same kind of collection."""
+    kinds_match = have.kind == want.kind or (have.kind in _SINGLE and want.kind in _SINGLE)
+    return kinds_match and have.key == want.key and have.value == want.value
+
+
+def _absent_columns(snap: Snapshot, source: str) -> None:
+    """Columns ovninspect reads that this (older) schema lacks read as their defaults; a
+    schema that declares one of them with another type is refused (the analyses could not
+    read it)."""
     known = known_schema(snap.name).tables
     for name, table in snap.tables.items():
-        if name in known:
-            table.absent = {c: t for c, t in known[name].columns.items()
-                            if c not in table.columns}
+        if name not in known:
+            continue
+        for column, want in known[name].columns.items():
+            have = table.columns.get(column)
+            if have is not None and not _compatible(have, want):
+                raise InputError(source, f"{snap.name} schema {snap.version or '?'} declares "
+                                 f"{name}.{column} as a {have.kind} of {have.key}"
+                                 f"{'/' + have.value if have.value else ''}; ovninspect "
+                                 f"reads it as a {want.kind} of {want.key}"
+                                 f"{'/' + want.value if want.value else ''}")
+        table.absent = {c: t for c, t in known[name].columns.items()
+                        if c not in table.columns}
 
 
 def check_role(snap: Snapshot, role: str, source: str) -> None:

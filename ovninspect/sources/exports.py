@@ -15,12 +15,17 @@ from ..errors import InputError
 from ..schema import ColumnType, DatumError, Schema, TableSchema, infer_column_type
 from ..snapshot import NB_NAME, SB_NAME, Snapshot, SourceInfo
 from ..validate import BadValue, check_rows
-from .known_schema import reference_schema
+from .known_schema import known_schema, reference_schema
+from .records import strings_and_numbers_error
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 def _json_objects(text: str, source: str) -> list[Any]:
     """Every JSON value in ``text`` (concatenated or one per line)."""
-    decoder = json.JSONDecoder()
+    decoder = json.JSONDecoder(parse_constant=_reject_constant)
     out = []
     pos, size = 0, len(text)
     while True:
@@ -30,8 +35,14 @@ def _json_objects(text: str, source: str) -> list[Any]:
             return out
         try:
             value, pos = decoder.raw_decode(text, pos)
+        except RecursionError:
+            raise InputError(source, f"JSON nested too deeply at byte offset {pos}") from None
         except ValueError as exc:
-            raise InputError(source, f"not valid JSON at byte offset {pos}: {exc.msg}") from None
+            raise InputError(source, f"not valid JSON at byte offset {pos}: "
+                             f"{getattr(exc, 'msg', exc)}") from None
+        problem = strings_and_numbers_error(value)
+        if problem:
+            raise InputError(source, f"not valid JSON for OVSDB at byte offset {pos}: {problem}")
         out.append(value)
 
 
@@ -50,13 +61,16 @@ def _check_table_object(obj: dict, source: str) -> None:
 
 
 def _column_types(table: str, headings: list[str], data: list[list],
-                  reference: Optional[TableSchema]) -> dict[str, ColumnType]:
+                  reference: Optional[TableSchema], known: Optional[TableSchema] = None
+                  ) -> dict[str, ColumnType]:
     cols = {}
     for pos, name in enumerate(headings):
         if name == "_uuid":
             continue
         if reference is not None and name in reference.columns:
             cols[name] = reference.columns[name]
+        elif known is not None and name in known.columns:  # newer than the installed OVN
+            cols[name] = known.columns[name]
         else:
             cols[name] = infer_column_type([row[pos] for row in data])
     return cols
@@ -168,7 +182,8 @@ def read_export(data: bytes, source: str, hint: Optional[str] = None) -> Snapsho
     ref = reference_schema(db)
     tables = {}
     for name, obj in zip(names, objects):
-        cols = _column_types(name, obj["headings"], obj["data"], ref.tables.get(name))
+        cols = _column_types(name, obj["headings"], obj["data"], ref.tables.get(name),
+                             known_schema(db).tables.get(name))
         tables[name] = TableSchema(name, cols)
     schema = Schema(db, "", tables, {})
     info = SourceInfo(source, fmt, records=len(objects))

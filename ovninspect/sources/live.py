@@ -174,7 +174,9 @@ class _Rpc:
             except OSError as exc:
                 raise InputError(self.remote, f"connection lost: {exc}") from None
             if not chunk:
-                raise InputError(self.remote, "server closed the connection")
+                hint = "" if self.next_id > 1 or self.remote.startswith("ssl:") else \
+                    " before answering (an SSL port given as tcp:?)"
+                raise InputError(self.remote, "server closed the connection" + hint)
             if len(self.buf) + len(chunk) > MAX_REPLY:
                 raise InputError(self.remote, f"reply larger than {MAX_REPLY >> 20} MiB "
                                  "(OVNINSPECT_MAX_REPLY_MIB)")

@@ -136,10 +136,10 @@ def check_specials(txn: dict) -> None:
     """``_date`` must be an integer and ``_is_diff`` a boolean (ovsdb/file.c takes them as
     table names otherwise); ``_comment`` may be anything."""
     date = txn.get("_date")
-    if date is not None and not (
+    if "_date" in txn and not (
             (date.__class__ is int and INT64_MIN <= date <= INT64_MAX)
             or (date.__class__ is float and date.is_integer()
-                and INT64_MIN <= date <= INT64_MAX)):
+                and INT64_MIN < date < INT64_MAX)):  # a float at 2**63: a too-big integer
         raise TxnError(f"_date is not an integer: {short(date)}")
     if "_is_diff" in txn and txn["_is_diff"].__class__ is not bool:
         raise TxnError(f"_is_diff is not a boolean: {short(txn['_is_diff'])}")

@@ -30,7 +30,7 @@ class _Members:
             if required:
                 self._fail(f"raft record lacks {name}")
             return 0
-        if value.__class__ is float and value.is_integer():
+        if value.__class__ is float and value.is_integer() and value < INT64_MAX:
             value = int(value)
         if value.__class__ is not int or not 0 <= value <= INT64_MAX:
             self._fail(f"raft {name} is not a non-negative integer: {str(value)[:40]}")

@@ -46,7 +46,7 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-def _strings_and_numbers_ok(value: Any) -> Optional[str]:
+def strings_and_numbers_error(value: Any) -> Optional[str]:
     """What lib/json.c refuses in a parsed value that Python accepts: a NUL character
     (``\\u0000``), an unpaired surrogate escape, a number out of the range of a double."""
     todo = [value]
@@ -80,7 +80,7 @@ def loads(data: bytes) -> Any:
     except orjson.JSONDecodeError:
         pass
     else:
-        if b"\\u0000" in data and _strings_and_numbers_ok(value):
+        if b"\\u0000" in data and strings_and_numbers_error(value):
             raise ValueError("null bytes are not supported in strings")
         return value
     try:
@@ -91,7 +91,7 @@ def loads(data: bytes) -> Any:
         value = json.loads(text, parse_constant=_reject_constant)
     except RecursionError:
         raise ValueError("nesting too deep") from None
-    problem = _strings_and_numbers_ok(value)
+    problem = strings_and_numbers_error(value)
     if problem:
         raise ValueError(problem)
     return value

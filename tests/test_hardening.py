@@ -1,0 +1,240 @@
+"""Issue #11: one line and never a traceback; values checked as ovsdb-server checks them;
+a closed stdout; snapshot -o never over an input; bounded reads of hostile files."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import stat
+import subprocess
+import sys
+import time
+import zlib
+from pathlib import Path
+
+import pytest
+
+from ovninspect.sources.records import compose_record
+from tests.ovnlab import NB_SCHEMA
+from tests.test_readers_parity import FIXTURES, run_cli
+
+UUID = "4f2c7e2a-0000-4000-8000-0000000000{:02d}"
+NB = FIXTURES / "kubeovn-5050" / "nb.db"
+
+
+def nb_file(path: Path, txn: dict, schema_edit: object = None) -> Path:
+    schema = json.loads(NB_SCHEMA.read_text())
+    if schema_edit is not None:
+        schema_edit(schema)  # type: ignore[operator]
+    path.write_bytes(compose_record(schema) + compose_record({**txn, "_date": 1}))
+    return path
+
+
+def one_line(proc: subprocess.CompletedProcess, path: object) -> str:
+    assert "Traceback" not in proc.stderr
+    assert proc.returncode == 2, (proc.returncode, proc.stderr)
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith(f"ovninspect: {path}"), lines[0]
+    return lines[0]
+
+
+# -- values ovsdb-server refuses never reach the analyses --------------------------------
+ROUTER_NAT = {"Logical_Router": {UUID.format(1): {
+    "name": "r", "nat": ["uuid", UUID.format(2)]}}}
+REFUSED = {
+    "nat type bogus": {**ROUTER_NAT, "NAT": {UUID.format(2): {
+        "type": "bogus", "external_ip": "10.0.0.1", "logical_ip": "10.1.0.1"}}},
+    "integer external_ip": {**ROUTER_NAT, "NAT": {UUID.format(2): {
+        "type": "snat", "external_ip": 7, "logical_ip": "10.1.0.1"}}},
+    "router name 7": {"Logical_Router": {UUID.format(1): {"name": 7}}},
+    "priority 40000": {"Gateway_Chassis": {UUID.format(3): {
+        "name": "gc", "chassis_name": "ch", "priority": 40000}}},
+    "integer chassis_name": {"Gateway_Chassis": {UUID.format(3): {
+        "name": "gc", "chassis_name": 5, "priority": 1}}},
+    "invalid row uuid": {"Logical_Router": {"not-a-uuid": {"name": "r"}}},
+    "duplicate map key": {"Logical_Router": {UUID.format(1): {
+        "name": "r", "options": ["map", [["a", "1"], ["a", "2"]]]}}},
+    "integer beyond 64 bits": {"Gateway_Chassis": {UUID.format(3): {
+        "name": "gc", "chassis_name": "ch", "priority": 2**64}}},
+}
+
+
+@pytest.mark.parametrize("case", REFUSED)
+@pytest.mark.parametrize("command", ["info", "nat", "gateways"])
+def test_invalid_values_are_refused_by_every_command(case: str, command: str,
+                                                     tmp_path: Path) -> None:
+    path = nb_file(tmp_path / "bad.db", REFUSED[case])
+    line = one_line(run_cli(command, "--db", str(path)), path)
+    assert "record 1 at byte offset" in line
+
+
+@pytest.mark.parametrize("raw", [b"1e999", b"NaN", b"-Infinity", b'"a\\u0000"'])
+def test_json_ovsdb_server_refuses(raw: bytes, tmp_path: Path) -> None:
+    body = b'{"Gateway_Chassis":{"%s":{"name":"gc","chassis_name":"c","priority":%s}},' \
+           b'"_date":1}\n' % (UUID.format(3).encode(), raw)
+    path = tmp_path / "bad.db"
+    path.write_bytes(compose_record(json.loads(NB_SCHEMA.read_text()))
+                     + b"OVSDB JSON %d %s\n" % (len(body), __import__("hashlib").sha1(
+                         body).hexdigest().encode()) + body)
+    one_line(run_cli("nat", "--db", str(path)), path)
+
+
+def test_schema_without_a_column_the_analyses_read(tmp_path: Path) -> None:
+    def drop_vips(schema: dict) -> None:
+        del schema["tables"]["Load_Balancer"]["columns"]["vips"]
+    path = nb_file(tmp_path / "old.db", {
+        "Load_Balancer": {UUID.format(4): {"name": "lb"}},
+        "Logical_Router": {UUID.format(1): {"name": "r", "load_balancer":
+                                            ["uuid", UUID.format(4)]}}}, drop_vips)
+    for command in ("nat", "check", "failover-sim", "gateways"):
+        proc = run_cli(command, "--db", str(path), "--format", "json")
+        assert proc.returncode in (0, 1), proc.stderr
+        json.loads(proc.stdout)
+
+
+def test_exit_code_does_not_depend_on_the_command(tmp_path: Path) -> None:
+    """A bad value in a table nat does not read, in a record large enough to be read
+    lazily: every command refuses it, at open."""
+    ports = {UUID.format(10) [:-4] + f"{n:04d}": {"name": f"p{n}", "tag_request": 1}
+             for n in range(20000)}
+    ports[UUID.format(10)[:-4] + "9999"] = {"name": "bad", "tag_request": 99999}  # max 4095
+    path = nb_file(tmp_path / "big.db", {"Logical_Switch_Port": ports})
+    assert path.stat().st_size > 1 << 20
+    codes = {c: run_cli(c, "--db", str(path), "--format", "json").returncode
+             for c in ("nat", "gateways", "check", "failover-sim", "info")}
+    assert set(codes.values()) == {2}, codes
+
+
+# -- messages -----------------------------------------------------------------------------
+def test_control_characters_are_escaped(tmp_path: Path) -> None:
+    path = tmp_path / "evil\n\x1b[31mname.db"
+    path.write_bytes(b"garbage")
+    line = one_line(run_cli("nat", "--db", str(path)), "")
+    assert "\\x0a\\x1b[31m" in line and "\x1b" not in line
+
+
+def test_folder_with_a_corrupt_sb_names_it_in_one_line(tmp_path: Path) -> None:
+    folder = tmp_path / "sos" / "var" / "lib" / "ovn"
+    folder.mkdir(parents=True)
+    (folder / "ovnnb_db.db").write_bytes(NB.read_bytes())
+    sb = (FIXTURES / "kubeovn-5050" / "sb.db").read_bytes()
+    (folder / "ovnsb_db.db").write_bytes(sb[:len(sb) - 10])
+    proc = run_cli("nat", "--db", str(tmp_path / "sos"))
+    line = one_line(proc, folder / "ovnsb_db.db")
+    assert "truncated" in line
+
+
+def test_bad_ovn_version_is_a_usage_error() -> None:
+    proc = run_cli("nat", "--db", str(NB), "--ovn-version", "router")
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+    assert "--ovn-version" in proc.stderr
+
+
+def test_internal_error_is_one_line_and_exit_70(monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from ovninspect.cli import app
+    from ovninspect.commands import common
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise KeyError("boom")
+    monkeypatch.setattr(common, "Topology", broken)
+    result = CliRunner().invoke(app, ["nat", "--db", str(NB)])
+    assert result.exit_code == 70
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1
+    assert lines[0] == (f"ovninspect: internal error while reading {NB}: KeyError: 'boom'; "
+                        "please report it")
+
+
+@pytest.mark.parametrize("fmt", ["json", "table", "csv"])
+def test_closed_stdout_ends_quietly(fmt: str) -> None:
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        proc = subprocess.run([sys.executable, "-m", "ovninspect", "nat", "--db", str(NB),
+                               "--format", fmt], stdout=write, stderr=subprocess.PIPE,
+                              timeout=60)
+    finally:
+        os.close(write)
+    assert (proc.returncode, proc.stderr) == (0, b"")
+
+
+# -- snapshot -o ------------------------------------------------------------------------
+def test_snapshot_never_writes_over_an_input(tmp_path: Path) -> None:
+    src = tmp_path / "in.db"
+    src.write_bytes(NB.read_bytes())
+    src.chmod(0o644)
+    os.link(src, tmp_path / "hard.db")
+    before = src.read_bytes()
+    for target in (src, tmp_path / "hard.db", tmp_path / "." / "in.db"):
+        line = one_line(run_cli("snapshot", "--db", str(src), "-o", str(target)), target)
+        assert "refusing to write over it" in line
+    assert src.read_bytes() == before and stat.S_IMODE(src.stat().st_mode) == 0o644
+
+
+def test_snapshot_writes_with_the_umask_mode(tmp_path: Path) -> None:
+    out = tmp_path / "out.db"
+    proc = subprocess.run(f"umask 027; {sys.executable} -m ovninspect snapshot --db {NB} "
+                          f"-o {out}", shell=True, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert stat.S_IMODE(out.stat().st_mode) == 0o640
+    assert [p.name for p in tmp_path.iterdir()] == ["out.db"]  # no temporary left
+
+
+# -- bounded reads ------------------------------------------------------------------------
+def test_gzip_bomb_is_refused_fast(tmp_path: Path) -> None:
+    """4 GB of one record in under 4 MB of gzip: refused within seconds, small memory."""
+    size = 4 * 10**9
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    parts = [packer.compress(b"OVSDB JSON %d %s\n{" % (size, b"0" * 40))]
+    block = packer.compress(b" " * (1 << 24))
+    parts += [block] * (size // (1 << 24))  # identical input, identical compressed bytes
+    parts.append(packer.flush())
+    path = tmp_path / "bomb.db.gz"
+    path.write_bytes(b"".join(parts))
+    start = time.monotonic()
+    line = one_line(run_cli("info", "--db", str(path)), path)
+    assert time.monotonic() - start < 5
+    assert "gzip" in line
+
+
+def test_record_longer_than_the_file_is_refused_before_reading(tmp_path: Path) -> None:
+    path = tmp_path / "long.db"
+    path.write_bytes(compose_record(json.loads(NB_SCHEMA.read_text()))
+                     + b"OVSDB JSON 99999999999999999999 " + b"0" * 40 + b"\n{}\n")
+    line = one_line(run_cli("info", "--db", str(path)), path)
+    assert "runs past the end of the file" in line
+
+
+def test_random_bytes_after_a_brace_are_not_read_whole(tmp_path: Path) -> None:
+    path = tmp_path / "x.json"
+    with open(path, "wb") as fh:
+        fh.write(b"{" + os.urandom(1 << 20) * 64)  # 64 MiB
+    start = time.monotonic()
+    line = one_line(run_cli("info", "--db", str(path)), path)
+    assert time.monotonic() - start < 3
+    assert "UTF-8" in line
+
+
+def test_gzip_of_a_valid_file_reads_the_same() -> None:
+    a = run_cli("info", "--db", str(FIXTURES / "base" / "nb-compacted.db.gz"), "--format",
+                "json")
+    assert a.returncode == 0, a.stderr
+    assert json.loads(a.stdout)["format"].startswith("gzip of ")
+    assert gzip.decompress((FIXTURES / "base" / "nb-compacted.db.gz").read_bytes())
+
+
+@pytest.mark.parametrize("special", [{"_date": None}, {"_date": "1"}, {"_date": 2.0**63},
+                                     {"_is_diff": 1}, {"_is_diff": None}])
+def test_transaction_specials_of_the_wrong_type(special: dict, tmp_path: Path) -> None:
+    """ovsdb-server takes a ``_date`` that is not an integer (or an ``_is_diff`` that is not
+    a boolean) for a table name, and refuses the record (found by the fuzz campaign)."""
+    path = tmp_path / "bad.db"
+    path.write_bytes(compose_record(json.loads(NB_SCHEMA.read_text()))
+                     + compose_record({"Logical_Router": {UUID.format(1): {"name": "r"}},
+                                       **special}))
+    line = one_line(run_cli("nat", "--db", str(path)), path)
+    assert "record 1 at byte offset" in line and next(iter(special)) in line
