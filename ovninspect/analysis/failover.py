@@ -32,7 +32,7 @@ from ..election import Ballot
 from ..errors import UsageError
 from ..topology import LoadBalancer, Router, RouterPort, Topology
 from ..vocab import Change, Flag
-from .gateways import namer, registered_chassis
+from .gateways import claim_note, namer, registered_chassis
 from .placement import CENTRALIZED, DISTRIBUTED, INACTIVE, NatVerdict, classify_all
 
 KEPT, MOVED, LOST, UNKNOWN, UNREACHABLE = (Change.KEPT, Change.MOVED, Change.LOST,
@@ -384,11 +384,9 @@ class _Builder:
                 self.assumed_ref.append(port.name)
             observed, source = self.topo.observed_active(port)
             if observed and observed != dep.before_active():
-                predicted = dep.before_active()
-                self.notes.add(f"DGP {port.name}: {self.show(observed)} holds it now ({source}), "
-                               f"not the predicted {self.show(predicted) if predicted else 'none'}; "
-                               "if that is because "
-                               "a chassis is down already, add it to --down (rule 24)")
+                self.notes.add(claim_note(self.topo, f"DGP {port.name}", observed,
+                                          dep.before_active(), source, self.show)
+                               + "; if a chassis is down already, add it to --down (rule 24)")
         return dep
 
     def gr(self, router: Router) -> GatewayRouterDep:

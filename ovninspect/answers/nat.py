@@ -27,6 +27,7 @@ def verdict_row(verdict: NatVerdict) -> dict[str, Any]:
         "chassis": verdict.chassis, "reason": verdict.reason,
         "router_uuid": nat.router_uuid, "chassis_source": verdict.chassis_source,
         "cause": verdict.cause, "rules": verdict.rules, "flags": verdict.flags,
+        "chassis_predicted": verdict.chassis_predicted,
     }
     if verdict.notes:
         row["notes"] = verdict.notes
@@ -66,6 +67,9 @@ def _chassis_text(answer_hostnames: Optional[dict[str, str]]):
             text += " [predicted]"
         elif row["chassis"] and source == ChassisSource.REQUESTED:
             text += " [requested]"
+        elif row["chassis_predicted"]:
+            predicted = row["chassis_predicted"]
+            text += f" [claimed; predicted {chassis_label(predicted, names.get(predicted))}]"
         return text
     return show
 
