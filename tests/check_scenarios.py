@@ -433,6 +433,62 @@ def sb_gateways_sb(lab: OvnLab) -> None:
     lab.sbctl("lsp-bind", "cr-vpc1-external0", "node-177")
 
 
+def sb_claims_nb(lab: OvnLab) -> None:
+    """NB half of the southbound-reality scenario (issue 14):
+
+    * vpcA on external0: DGP gw1/100, gw2/90; FIPs 10.9.101.41 (pa, requested-chassis
+      node1) and 10.9.101.42 (pb, requested-chassis host-node2, a hostname);
+    * vpcB alone on external1 (its own router group): DGP gw1/100, gw2/90, nothing bound
+      behind it;
+    * ports pc and pd on vpcA's subnet for the stale-chassis bindings.
+    """
+    switch(lab, "external0", localnet="external0")
+    switch(lab, "external1", localnet="external1")
+    members = (("gw1", 100), ("gw2", 90))
+    vpc(lab, "vpcA", "192.168.41.1/24", "external0", "10.9.101.40/24", members, mac_suffix=0x41)
+    vpc(lab, "vpcB", "192.168.42.1/24", "external1", "10.9.102.40/24", members, mac_suffix=0x42)
+    pod(lab, "vpcA-subnet1", "pa", "00:00:00:41:00:01", "192.168.41.11")
+    pod(lab, "vpcA-subnet1", "pb", "00:00:00:41:00:02", "192.168.41.12")
+    pod(lab, "vpcA-subnet1", "pc", "00:00:00:41:00:03", "192.168.41.13")
+    pod(lab, "vpcA-subnet1", "pd", "00:00:00:41:00:04", "192.168.41.14")
+    lab.nbctl("lsp-set-options", "pa", "requested-chassis=node1")
+    lab.nbctl("lsp-set-options", "pb", "requested-chassis=host-node2")
+    lab.nbctl("lr-nat-add", "vpcA", "dnat_and_snat", "10.9.101.41", "192.168.41.11", "pa",
+              "00:00:00:41:01:01")
+    lab.nbctl("lr-nat-add", "vpcA", "dnat_and_snat", "10.9.101.42", "192.168.41.12", "pb",
+              "00:00:00:41:01:02")
+
+
+def sb_claims_sb(lab: OvnLab) -> None:
+    """SB half: gw1, gw2, node1, node2 registered and reporting (Chassis_Private); node3 is
+    host-3's old name (host-3 reports again as node3b); node4 never reported.
+
+    * sb-cr-unclaimed: cr-vpcA-external0 bound nowhere; near miss cr-vpcB-external1 on gw1;
+    * fip-bound-elsewhere: pa bound on node2 (requested node1); near miss pb on node2
+      (requested by its hostname);
+    * sb-binding-dead-chassis: pc on node3 (renamed), pd on node4 (no Chassis_Private);
+      near miss: pa, pb on reporting chassis;
+    * gw-no-ref-chassis (info): vpcB's group has two members and nothing bound behind it;
+      near miss vpcA (northd lists node2, node3, node4 as ref_chassis).
+    """
+    maps = "external0:br-ex,external1:br-ex1"
+    for i, (name, host) in enumerate((("gw1", "host-gw1"), ("gw2", "host-gw2"),
+                                      ("node1", "host-node1"), ("node2", "host-node2"),
+                                      ("node3", "host-3"), ("node3b", "host-3"),
+                                      ("node4", "host-4"))):
+        lab.sbctl("chassis-add", name, "geneve", f"127.0.4.{i + 1}")
+        lab.sbctl("set", "Chassis", name, f'other_config:"ovn-bridge-mappings"="{maps}"',
+                  f"hostname={host}")
+        if name not in ("node3", "node4"):
+            uuid = lab.sbctl("get", "Chassis", name, "_uuid").strip()
+            lab.sbctl("create", "Chassis_Private", f"name={name}", f"chassis={uuid}")
+    lab.sbctl("lsp-bind", "pa", "node2")
+    lab.sbctl("lsp-bind", "pb", "node2")
+    lab.sbctl("lsp-bind", "pc", "node3")
+    lab.sbctl("lsp-bind", "pd", "node4")
+    lab.sbctl("lsp-bind", "cr-vpcB-external1", "gw1")
+
+
 def clean(lab: OvnLab) -> None:
     """No findings at all: one VPC with a two-chassis DGP, a distributed FIP, an snat and a
     default route to the upstream gateway."""
@@ -499,6 +555,7 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
     Scenario("port_outside_subnet", port_outside_subnet),
     Scenario("gateways", gateways),
     Scenario("sb_gateways", sb_gateways_nb, sb_gateways_sb),
+    Scenario("sb_claims", sb_claims_nb, sb_claims_sb),
     Scenario("clean", clean),
 )}
 

@@ -22,6 +22,7 @@ from ovninspect.analysis.checks import (
     resolve_slugs,
     run_checks,
 )
+from ovninspect.analysis.gateways import gateway_views
 from ovninspect.sources import open_snapshot
 from ovninspect.topology import Topology
 from tests.check_scenarios import NEUTRON_ROUTER, built
@@ -69,8 +70,10 @@ def test_registry_is_complete_and_unique():
             "fip-no-bridge-mapping", "active-not-preferred"} <= set(slugs)
     for rule in RULES:
         assert rule.severity in SEVERITIES and rule.description and callable(rule.func)
-    assert {r.slug for r in RULES if r.needs_sb} == {"gw-unknown-chassis",
-                                                     "fip-no-bridge-mapping"}
+    assert {r.slug for r in RULES if r.needs_sb} == {
+        "gw-unknown-chassis", "fip-no-bridge-mapping", "gw-active-no-bridge-mapping",
+        "gw-no-ref-chassis", "sb-cr-unclaimed", "sb-binding-dead-chassis",
+        "fip-bound-elsewhere"}
 
 
 def test_resolve_slugs():
@@ -319,10 +322,57 @@ def test_sb_rules():
 
 
 @ovn
+def test_sb_claims():
+    """Issue 14's SB rules: each trigger next to its near miss (tests/check_scenarios.py
+    sb_claims: real northd wrote the cr- ports and ref_chassis; ovn-sbctl bound the rest)."""
+    result = check("sb_claims")
+    got = assert_found(result, "sb-cr-unclaimed", {"vpcA-external0": "error"})
+    assert got["vpcA-external0"].details["registered_members"] == ["gw1", "gw2"]
+    got = assert_found(result, "fip-bound-elsewhere", {"NAT 10.9.101.41 on vpcA": "warning"})
+    assert got["NAT 10.9.101.41 on vpcA"].details["bound"] == "node2"   # pb: hostname matches
+    got = assert_found(result, "sb-binding-dead-chassis", {"node3": "error", "node4": "error"})
+    assert "renamed" in got["node3"].message and "node3b" in got["node3"].message
+    assert got["node3"].details["ports"] == ["pc"]
+    assert "Chassis_Private" in got["node4"].message and got["node4"].details["ports"] == ["pd"]
+    got = assert_found(result, "gw-no-ref-chassis", {"vpcB-external1": "info"})
+    assert "does not take over" in got["vpcB-external1"].message
+    assert not of_rule(result, "gw-active-no-bridge-mapping")    # gw1, gw2 map both networks
+
+
+@ovn
+def test_gw_active_no_bridge_mapping():
+    """sb_gateways: vpc3's claim is on node-46, which maps only physnet9; vpc1's claim
+    (node-177) maps external0 (near miss).  gateways says it too."""
+    result = check("sb_gateways")
+    got = assert_found(result, "gw-active-no-bridge-mapping", {"vpc3-external0": "error"})
+    assert got["vpc3-external0"].details["role"] == "claimed"
+    assert got["vpc3-external0"].details["chassis"] == "node-46"
+    views = {v.port: v for v in gateway_views(topology("sb_gateways"))}
+    assert any("node-46 maps none of external0" in n for n in views["vpc3-external0"].notes)
+    assert not any("maps none" in n for n in views["vpc1-external0"].notes)
+
+
+@ovn
+def test_dangling_binding_and_alias():
+    topo = topology("sb_claims")
+    binding = topo.binding("pa")
+    assert binding is not None
+    binding.chassis, binding.dangling = None, True          # a reference to no Chassis row
+    got = assert_found(run_checks(topo, rules=["sb-binding-dead-chassis"]),
+                       "sb-binding-dead-chassis", {"Port_Binding": "error", "node3": "error",
+                                                   "node4": "error"})
+    assert got["Port_Binding"].details["ports"] == ["pa"]
+    assert resolve_slugs(["gw-member-unregistered"]) == ["gw-unknown-chassis"]
+
+
+@ovn
 def test_sb_rules_skipped_without_sb():
     nb, _ = built("sb_gateways")
     result = run_checks(Topology(open_snapshot(str(nb))))
-    assert result.skipped_rules == ["gw-unknown-chassis", "fip-no-bridge-mapping"]
+    assert result.skipped_rules == [
+        "gw-unknown-chassis", "gw-active-no-bridge-mapping", "gw-no-ref-chassis",
+        "sb-cr-unclaimed", "sb-binding-dead-chassis", "fip-bound-elsewhere",
+        "fip-no-bridge-mapping"]
     assert not of_rule(result, "gw-unknown-chassis")
 
 

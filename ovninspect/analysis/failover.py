@@ -428,7 +428,7 @@ class _Builder:
                 return Fixed(False, f"{lp} is not bound to any chassis in SB: resident nowhere, "
                              "nothing answers for this FIP (rules 21, 23)", (21, 23))
             ch = topo.chassis.get(chassis)
-            mapped = [n for n in nets if ch is not None and n in ch.bridge_mappings]
+            mapped = ch.maps(nets) if ch is not None else []
             if not mapped:
                 return Fixed(False, f"black-holed: {lp} is bound on {self.show(chassis)}, which "
                              "has no "

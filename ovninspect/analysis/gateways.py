@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 from ..election import GatewayMember, elect, order_members
-from ..topology import Router, RouterPort, Topology
+from ..topology import Router, RouterPort, Topology, predicted_active
 from ..vocab import ChassisSource
 
 DGP, GATEWAY_ROUTER = "dgp", "gateway-router"
@@ -102,6 +102,23 @@ def claim_note(topo: Topology, label: str, claimed: str, predicted: Optional[str
     return text
 
 
+def unmapped_active(topo: Topology, port: RouterPort) -> list[tuple[str, str, list[str]]]:
+    """(role, chassis, networks) for the claimed and the predicted active gateway of
+    ``port`` when that chassis is registered but maps none of the external switch's
+    localnet networks (rule 20).  Empty without SB or without a localnet."""
+    nets = topo.external_networks(port)
+    if not topo.has_sb or not nets:
+        return []
+    claimed, _ = topo.observed_active(port)
+    member = predicted_active(port, frozenset(), set(topo.chassis))
+    out = []
+    for role, chassis in (("claimed", claimed), ("predicted", member.chassis if member else None)):
+        ch = topo.chassis.get(chassis or "")
+        if ch is not None and not ch.maps(nets) and all(c != chassis for _, c, _ in out):
+            out.append((role, ch.name, nets))
+    return out
+
+
 def _member_key(members: list[Member]) -> list[tuple[str, Optional[int]]]:
     return sorted((m.chassis, m.priority) for m in members)
 
@@ -159,6 +176,9 @@ def dgp_view(topo: Topology, router: Router, port: RouterPort) -> GatewayPortVie
     if view.differs:
         view.notes.append(claim_note(topo, port.name, view.active_observed or "", active,
                                      view.observed_source))
+    for role, chassis, nets in unmapped_active(topo, port):
+        view.notes.append(f"{port.name}: the {role} active gateway {chassis} maps none of "
+                          f"{', '.join(nets)}: it cannot reach the external network (rule 20)")
     view.sb_group, view.sb_members = _sb_group(topo, port)
     if view.sb_differs:
         view.notes.append(f"{port.name}: the SB HA_Chassis_Group {view.sb_group} northd wrote "
