@@ -23,6 +23,7 @@ from ovninspect.analysis.checks import (
     run_checks,
 )
 from ovninspect.analysis.gateways import gateway_views
+from ovninspect.answers.nat import nat_answer
 from ovninspect.sources import open_snapshot
 from ovninspect.topology import Topology
 from tests.check_scenarios import NEUTRON_ROUTER, built
@@ -104,8 +105,11 @@ def test_nat_invalid():
     assert "single address" in got["NAT 10.9.101.14 on vpc1"].message
     assert "not a distributed gateway port" in got["NAT 10.9.101.15 on vpc1"].message
     assert "gateway_port" in got["NAT 10.9.200.5 on vpc3"].hint
-    # several DGPs and off-link: reported once, by nat-invalid, which points at eip-off-link
-    assert "eip-off-link" in got["NAT 10.9.200.5 on vpc3"].message
+    # several DGPs and off-link: reported once, by nat-invalid, which says a route is needed
+    # without pointing at an eip-off-link finding that is not emitted (issue 14)
+    message = got["NAT 10.9.200.5 on vpc3"].message
+    assert "outside every DGP's networks" in message and "route" in message
+    assert "eip-off-link" not in message + got["NAT 10.9.200.5 on vpc3"].hint
     assert not of_rule(result, "eip-off-link")
 
 
@@ -200,8 +204,12 @@ def test_eip_off_link():
         "NAT 10.9.200.7 on vpc1": "warning",
         "NAT 10.9.200.8 on vpc2": "warning",    # dynamic routing set, but OVN < 25.03
         "NAT 10.9.200.6 on vpc6": "info",       # the external switch declares 10.9.0.0/16
+        "NAT 2001:db8:200::7 on vpc7": "warning",
     })
     assert "via 10.9.101.1" in got["NAT 10.9.200.7 on vpc1"].message
+    # an IPv6 EIP gets an IPv6 next hop (issue 14), not the DGP's IPv4 address
+    v6 = got["NAT 2001:db8:200::7 on vpc7"]
+    assert v6.message.endswith("via 2001:db8:107::1") and "to 2001:db8:107::1 " in v6.hint
     assert "dynamic-routing-redistribute=nat" in got["NAT 10.9.200.7 on vpc1"].hint
     assert "predates dynamic routing" in got["NAT 10.9.200.8 on vpc2"].message
     # vpc3's two-DGP off-link row is nat-invalid only
@@ -242,11 +250,24 @@ def test_neutron_fip_not_distributed():
     result = check("neutron_fip")
     r = NEUTRON_ROUTER
     got = assert_found(result, "neutron-fip-not-distributed", {
-        f"NAT 172.24.4.10 on {r}": "warning", f"NAT 172.24.4.11 on {r}": "warning"})
+        f"NAT 172.24.4.10 on {r}": "warning", f"NAT 172.24.4.11 on {r}": "warning",
+        f"NAT 172.24.4.13 on {r}": "info"})
+    # the LB-backend FIP: message and fix line agree that there is nothing to repair
+    lb = got[f"NAT 172.24.4.13 on {r}"]
+    assert "load-balancer backend" in lb.message and "Nothing to repair" in lb.hint
+    assert "sync" not in lb.hint
     assert "no external_mac" in got[f"NAT 172.24.4.10 on {r}"].message
     assert "fa:16:3e:bb:bb:11" in got[f"NAT 172.24.4.11 on {r}"].message
     # the centralized FIP is reported by this rule, not again as an intent mismatch
     assert not of_rule(result, "fip-intent-mismatch")
+    # nat counts as intent mismatches exactly the FIPs check explains: 172.24.4.10 (the
+    # LB backend's intent is centralized, as Neutron means it)
+    nb, _ = built("neutron_fip")
+    answer = nat_answer(Topology(open_snapshot(str(nb))))
+    mismatched = {row["external_ip"] for row in answer.rows if row["intent_mismatch"]}
+    assert mismatched == {"172.24.4.10"}
+    assert any("1 NAT(s) where the CMS intent differs" in line and
+               "neutron-fip-not-distributed" in line for line in answer.summary)
 
 
 # -- addressing and routes -------------------------------------------------------------

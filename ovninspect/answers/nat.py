@@ -115,7 +115,8 @@ def verdicts_answer(topo: Topology, verdicts: list[NatVerdict]) -> Answer:
     mismatches = sum(1 for r in rows if r["intent_mismatch"])
     if mismatches:
         summary.append(f"{mismatches} NAT(s) where the CMS intent differs from what OVN does "
-                       "(see OWNER/INTENT with --wide, or ovninspect check)")
+                       "(OWNER/INTENT with --wide; ovninspect check explains each under "
+                       "fip-intent-mismatch or neutron-fip-not-distributed)")
     names = hostnames(topo)
     meta = {**rules_meta(topo), "summary": {m.value: counts.get(m, 0) for m in MODES}}
     notes = sorted({n for v in verdicts for n in v.notes})[:20]
