@@ -533,3 +533,48 @@ def test_without_sb_the_takeover_assumption_is_stated(mixed: tuple[Path, Path]) 
     assert any("r1-ext" in n and "ref_chassis" in n and "--sb" in n for n in data["notes"])
     # without SB gw9 (40) counts as registered: it takes over
     assert entry(data, "r1", "172.16.0.15", "dnat_and_snat")["via"] == "gw9"
+
+
+# -- what is external, and what is a single point of failure (issue 14) -------------------------
+def build_ovnk_like(lab: OvnLab) -> None:
+    """Two ovn-kubernetes-style gateway routers GR_n1/GR_n2 pinned to n1/n2: each on its own
+    external switch (localnet physnet, node IPs 172.18.0.2/.3) and on the join switch
+    (100.64.0.2/.3); each SNATs the cluster subnet 10.244.0.0/16 to its node IP and its own
+    join IP; a ClusterIP LB (10.96.0.10) and a LoadBalancer-ingress VIP 172.18.0.50 on both;
+    an EgressIP 172.18.0.100 for one pod only on GR_n2."""
+    n = lab.nbctl
+    add_switch(lab, "join")
+    n("lb-add", "svc-cluster", "10.96.0.10:53", "10.244.1.5:53", "udp")
+    n("lb-add", "svc-ingress", "172.18.0.50:80", "10.244.1.6:8080", "tcp")
+    for i, node in ((2, "n1"), (3, "n2")):
+        gr = f"GR_{node}"
+        n("lr-add", gr, "--", "set", "Logical_Router", gr, f"options:chassis={node}")
+        add_switch(lab, f"ext_{node}", network_name="physnet")
+        connect(lab, gr, f"ext_{node}", f"rtoe-{gr}", f"0a:58:ac:12:00:0{i}", f"172.18.0.{i}/16")
+        connect(lab, gr, "join", f"rtoj-{gr}", f"0a:58:64:40:00:0{i}", f"100.64.0.{i}/16")
+        n("lr-nat-add", gr, "snat", f"172.18.0.{i}", "10.244.0.0/16")
+        n("lr-nat-add", gr, "snat", f"172.18.0.{i}", f"100.64.0.{i}/32")
+        n("lr-lb-add", gr, "svc-cluster")
+        n("lr-lb-add", gr, "svc-ingress")
+    n("lr-nat-add", "GR_n2", "snat", "172.18.0.100", "10.244.1.7")
+
+
+def test_external_entries_and_single_points_on_per_node_gateway_routers(
+        tmp_path: Path) -> None:
+    with OvnLab() as lab:
+        lab.start_nb().start_sb().start_northd()
+        build_ovnk_like(lab)
+        nb, _ = save(lab, tmp_path, with_sb=False)
+    data = run_json("--db", str(nb), "--sweep")
+    ips = {e["external_ip"] for row in data["sweep"] for e in row["lost_entries"]}
+    # join-switch addresses and the ClusterIP are not external: never listed as lost
+    assert not {"100.64.0.2", "100.64.0.3", "10.96.0.10"} & ips
+    assert {"172.18.0.2", "172.18.0.50", "172.18.0.100"} <= ips
+    assert any("not reachable from outside" in n for n in data["notes"])
+    # only n2 is a single point of failure: the EgressIP exists only there; the cluster SNAT
+    # and the ingress VIP are carried by the other node too, the join SNAT serves n2 alone
+    (spof,) = data["single_points_of_failure"]
+    assert (spof["chassis"], spof["router"]) == ("n2", "GR_n2")
+    assert sorted((e["type"], e["external_ip"]) for e in spof["external_ips"]) == [
+        ("router-port", "172.18.0.3"), ("snat", "172.18.0.100")]
+    assert "carried by other chassis too" in spof["reason"]

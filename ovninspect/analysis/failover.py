@@ -23,6 +23,7 @@ than building the model.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from itertools import combinations
 from typing import AbstractSet, Any, Callable, Iterable, Optional
@@ -353,6 +354,7 @@ class _Builder:
         self._networks: dict[str, tuple[str, ...]] = {}
         self.notes: set[str] = set()
         self.assumed_ref: list[str] = []     # DGPs whose SB ref_chassis are not known
+        self.internal = 0                    # router addresses and VIPs left out: internal
 
     def add(self, entry: Entry) -> None:
         dep = entry.dep
@@ -360,6 +362,18 @@ class _Builder:
             self.deps[id(dep)] = dep
         dep.entries.append(len(self.entries))
         self.entries.append(entry)
+
+    def external_ports(self, router: Router) -> list[RouterPort]:
+        """The router's ports on external networks: its DGPs, and a gateway router's ports
+        whose switch has a localnet port (all of them when none has: cannot tell)."""
+        if not router.is_gateway_router:
+            return list(router.dgps)
+        ports = [p for p in router.ports if p in router.dgps or self._on_localnet(p)]
+        return ports or list(router.ports)
+
+    def _on_localnet(self, port: RouterPort) -> bool:
+        peer = self.topo.peer_switch_port(port)
+        return peer is not None and bool(self.topo.localnets(peer.switch_uuid))
 
     def networks(self, port: RouterPort) -> tuple[str, ...]:
         nets = self._networks.get(port.uuid)
@@ -493,22 +507,46 @@ class _Builder:
             return  # not gateway-handled: no router-port or lb-vip entries
         disabled = (Fixed(False, f"router {router.name} has enabled=false: it drops all "
                           "traffic (rule 4)", (4,)) if router.disabled else None)
+        outside = self.external_ports(router)
+        networks = [n for p in outside for n in p.networks]
+        inside = [n for p in router.ports if p not in outside for n in p.networks]
         if router.is_gateway_router:
-            for port in router.ports:
+            for port in outside:
                 for ip in port.ips:
                     self.add(Entry(router.name, router.uuid, "router-port", ip, CENTRALIZED,
                                    None, disabled or self.gr(router), logical_port=port.name))
+            self.internal += sum(len(p.ips) for p in router.ports if p not in outside)
         for port in router.dgps:
             for ip in port.ips:
                 self.add(Entry(router.name, router.uuid, "router-port", ip, CENTRALIZED,
                                port.name, disabled or self.dgp(port), logical_port=port.name))
         for lb in router.load_balancers:
             for vip, ip in zip(lb.vips, lb.vip_ips()):
+                if _internal_vip(router, lb, ip, networks, inside):
+                    self.internal += 1     # a ClusterIP-like VIP: not reachable from outside
+                    continue
                 dep, mode = self.lb_dep(router, lb, ip)
                 gp = dep.port if isinstance(dep, GatewaySet) else (
                     dep.label if isinstance(dep, AnyOf) else None)
                 self.add(Entry(router.name, router.uuid, "lb-vip", ip, mode, gp, dep,
                                load_balancer=lb.name or lb.uuid, vip=vip))
+
+
+#: Kube-OVN's Service (ClusterIP) load balancers (cms-footprints §2, step 5).
+_KUBE_OVN_SERVICE_LB = re.compile(
+    r"^(vpc-.+-(tcp|udp|sctp)-(load|sess-load)|cluster-(tcp|udp|sctp)(-session)?-loadbalancer)$")
+
+
+def _internal_vip(router: Router, lb: LoadBalancer, ip: str, external: list[str],
+                  internal: list[str]) -> bool:
+    """A VIP not reachable from outside: inside an internal port's network, a Kube-OVN
+    Service load balancer, or on a gateway router outside every external network (the
+    ovn-kubernetes ClusterIPs on GR_<node>).  Other off-link VIPs may be routed upstream."""
+    if any(in_network(ip, n) for n in external):
+        return False
+    if any(in_network(ip, n) for n in internal) or _KUBE_OVN_SERVICE_LB.match(lb.name or ""):
+        return True
+    return router.is_gateway_router
 
 
 def gateway_chassis(topo: Topology) -> list[str]:
@@ -564,6 +602,10 @@ def build_model(topo: Topology, routers: Optional[list[Router]] = None) -> Failo
     if not topo.has_sb and any(isinstance(d, GatewaySet) for d in deps):
         notes.append("no SB data: gateway chassis are assumed registered and mapping the "
                      "external network; give --sb to check (rules 18, 20)")
+    if builder.internal:
+        notes.append(f"{builder.internal} router address(es) and load-balancer VIP(s) on "
+                     "internal networks (join switches, ClusterIPs) are not listed: they are "
+                     "not reachable from outside")
     if builder.assumed_ref:
         names = sorted(builder.assumed_ref)
         shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
@@ -644,27 +686,72 @@ def sweep(model: FailoverModel, size: int = 1,
     return cases
 
 
+def _service_key(entry: Entry) -> Optional[tuple[str, str]]:
+    """What an entry provides that another router could provide too: egress SNAT for a
+    source range, or a load-balancer VIP.  None for what is unique to the entry."""
+    if entry.type == "snat" and entry.logical_ip:
+        return ("snat", entry.logical_ip.strip().lower())
+    if entry.type == "lb-vip" and entry.vip:
+        return ("vip", entry.vip)
+    return None
+
+
+def _carried_elsewhere(model: FailoverModel) -> dict[tuple[str, str], set[str]]:
+    """Service key -> chassis that can carry it, over every reachable entry."""
+    out: dict[tuple[str, str], set[str]] = {}
+    for entry in model.entries:
+        key = _service_key(entry)
+        if key is not None and entry.dep.before.reachable:
+            out.setdefault(key, set()).update(entry.dep.candidates)
+    return out
+
+
+def _node_local(model: FailoverModel, entry: Entry) -> bool:
+    """An SNAT of the router's own address (ovn-kubernetes' join IP SNAT): it serves only
+    traffic from that chassis, which fails with it."""
+    if entry.type != "snat" or not entry.logical_ip:
+        return False
+    router = model.topo.routers.get(entry.router_uuid)
+    source, _, plen = entry.logical_ip.strip().partition("/")
+    if plen not in ("", "32", "128"):
+        return False
+    return router is not None and any(source == ip for p in router.ports for ip in p.ips)
+
+
 def single_points_of_failure(model: FailoverModel) -> list[SinglePoint]:
-    """Reachable entries that exactly one chassis can carry: one-member DGPs, gateway
-    routers, distributed FIPs pinned to their port's chassis (rules 2, 19, 21)."""
+    """Reachable entries that exactly one chassis can carry and no other chassis takes over:
+    one-member DGPs, gateway routers, distributed FIPs pinned to their port's chassis (rules
+    2, 19, 21).  Egress SNAT of a source range and VIPs that another chassis also carries,
+    SNAT of the router's own address, and router addresses alone do not make one."""
+    carried = _carried_elsewhere(model)
     out = []
     for dep in model.deps:
         if not dep.before.reachable or len(dep.candidates) != 1 or not dep.entries:
             continue
         (chassis,) = tuple(dep.candidates)
-        entries = [model.entries[i] for i in dep.entries]
+        every = [model.entries[i] for i in dep.entries]
+        unique = [e for e in every if e.type != "router-port" and not _node_local(model, e)
+                  and not (carried.get(_service_key(e) or ("", ""), set()) - {chassis})]
+        if not unique:
+            continue
+        keep = {id(e) for e in unique}
+        entries = [e for e in every if id(e) in keep or e.type == "router-port"]
         n = len(entries)
+        spared = len(every) - n
+        also = (f"; {spared} more are carried by other chassis too or serve only this "
+                "chassis" if spared else "")
         name = model.topo.hostname(chassis) or chassis
         if isinstance(dep, GatewaySet):
             total = len(dep.ballot.members)
             why = (f"DGP {dep.port} has a single member {name}" if total == 1 else
                    f"DGP {dep.port} has only one registered member, {name}")
             out.append(SinglePoint(dep.kind, chassis, entries[0].router, dep.port, entries,
-                                   f"{why}: if it fails, {n} entries are lost (rule 19)"))
+                                   f"{why}: if it fails, {n} entries are lost (rule 19)"
+                                   + also))
         elif isinstance(dep, GatewayRouterDep):
             out.append(SinglePoint(dep.kind, chassis, dep.router, None, entries,
                                    f"gateway router {dep.router} is pinned to {name}: if it "
-                                   f"fails, {n} entries are lost (rule 2)"))
+                                   f"fails, {n} entries are lost (rule 2){also}"))
         elif isinstance(dep, PortChassis):
             routers = sorted({e.router for e in entries})
             out.append(SinglePoint(dep.kind, chassis, routers[0] if len(routers) == 1 else None,
@@ -673,6 +760,6 @@ def single_points_of_failure(model: FailoverModel) -> list[SinglePoint]:
                                    "(rule 21)"))
         else:
             out.append(SinglePoint(dep.kind, chassis, entries[0].router, dep.label, entries,
-                                   f"{dep.label} can only be carried by {name}"))
+                                   f"{dep.label} can only be carried by {name}{also}"))
     out.sort(key=lambda s: (s.chassis, s.kind, s.router or "", s.port or ""))
     return out
