@@ -292,7 +292,24 @@ def _base_error(base: Any, where: str) -> Optional[str]:
         return f"{where}: refTable is not a string"
     if "refType" in base and base["refType"] not in ("strong", "weak"):
         return f"{where}: refType is not strong or weak"
+    if "enum" in base and not _valid_enum(base["enum"], base["type"]):
+        return f"{where}: enum is not a {base['type']} or a set of them"
     return None
+
+
+_ATOM_JSON = {"integer": lambda v: _is_int(v) and v.__class__ is not bool,
+              "real": lambda v: v.__class__ in (int, float),
+              "boolean": lambda v: v.__class__ is bool,
+              "string": lambda v: isinstance(v, str),
+              "uuid": lambda v: isinstance(v, list) and len(v) == 2
+              and v[0] == "uuid" and isinstance(v[1], str)}
+
+
+def _valid_enum(enum: Any, atom_type: str) -> bool:
+    """An enum is a datum of the base type: one atom, or ``["set", [atoms]]``."""
+    atoms = enum[1] if (isinstance(enum, list) and len(enum) == 2 and enum[0] == "set"
+                        and isinstance(enum[1], list)) else [enum]
+    return all(_ATOM_JSON[atom_type](a) for a in atoms)
 
 
 def _type_error(ctype: Any, where: str) -> Optional[str]:

@@ -94,6 +94,23 @@ def test_schema_without_a_column_the_analyses_read(tmp_path: Path) -> None:
         json.loads(proc.stdout)
 
 
+@pytest.mark.parametrize("enum, ok", [
+    (None, False),                                   # fuzz campaign seed 2001688
+    (["set", ["ingress", 7]], False), (7, False),
+    ("ingress", True), (["set", ["ingress", "egress"]], True)])
+def test_schema_enum_must_be_a_datum_of_its_type(tmp_path: Path, enum: object,
+                                                 ok: bool) -> None:
+    """ovsdb-server parses an enum as a datum of the base type (ovsdb-tool: 'syntax "null":
+    syntax error: expected string')."""
+    def edit(schema: dict) -> None:
+        schema["tables"]["QoS"]["columns"]["direction"]["type"]["key"]["enum"] = enum
+    path = nb_file(tmp_path / "enum.db", {}, edit)
+    proc = run_cli("info", "--db", str(path))
+    assert proc.returncode == (0 if ok else 2), proc.stderr
+    if not ok:
+        assert "QoS.direction: enum" in proc.stderr and len(proc.stderr.splitlines()) == 1
+
+
 def test_exit_code_does_not_depend_on_the_command(tmp_path: Path) -> None:
     """A bad value in a table nat does not read, in a record large enough to be read
     lazily: every command refuses it, at open."""
