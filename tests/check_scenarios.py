@@ -477,7 +477,8 @@ def nb_rules(lab: OvnLab) -> None:
     external0); every router is Kube-OVN-shaped (:func:`vpc`).
 
     * dgp-disabled: vpcD's DGP has enabled=false (FIP 10.9.101.41 distributed to podD,
-      snat 10.9.101.42).  Near miss: vpcE's DGP with enabled=true written out.
+      snat 10.9.101.42, FIP 10.9.101.43 centralized to podD2).  Near miss: vpcE's DGP with
+      enabled=true written out (FIP 10.9.101.58 centralized to podE4).
     * snat-blackhole: 10.9.101.52 on vpcE, an snat with logical_port podE2 and
       external_mac.  Near misses: the FIP 10.9.101.51 (dnat_and_snat with port and MAC) and
       the plain snat 10.9.101.53.
@@ -502,10 +503,12 @@ def nb_rules(lab: OvnLab) -> None:
     lab.nbctl("lr-nat-add", "vpcD", "dnat_and_snat", "10.9.101.41", "192.168.4.20", "podD",
               "00:00:00:00:0d:41")
     lab.nbctl("lr-nat-add", "vpcD", "snat", "10.9.101.42", "192.168.4.0/24")
+    pod(lab, "vpcD-subnet1", "podD2", "00:00:00:00:0d:21", "192.168.4.21")
+    lab.nbctl("lr-nat-add", "vpcD", "dnat_and_snat", "10.9.101.43", "192.168.4.21")
     lab.nbctl("set", "Logical_Router_Port", "vpcD-external0", "enabled=false")
     vpc(lab, "vpcE", "192.168.5.1/24", "external0", "10.9.101.5/24", mac_suffix=0x0e)
     lab.nbctl("set", "Logical_Router_Port", "vpcE-external0", "enabled=true")
-    for name, last in (("podE", 20), ("podE2", 21), ("podE3", 22)):
+    for name, last in (("podE", 20), ("podE2", 21), ("podE3", 22), ("podE4", 23)):
         pod(lab, "vpcE-subnet1", name, f"00:00:00:00:0e:{last:02x}", f"192.168.5.{last}")
     lab.nbctl("lr-nat-add", "vpcE", "dnat_and_snat", "10.9.101.51", "192.168.5.20", "podE",
               "00:00:00:00:0e:51")
@@ -520,6 +523,7 @@ def nb_rules(lab: OvnLab) -> None:
     raw_nat(lab, "vpcE", type="dnat_and_snat", external_ip="10.9.101.57",
             logical_ip="192.168.5.22/32", logical_port="podE3",
             external_mac="00:00:00:00:0e:57")
+    lab.nbctl("lr-nat-add", "vpcE", "dnat_and_snat", "10.9.101.58", "192.168.5.23")
     # duplicate gateway members
     vpc(lab, "vpcF", "192.168.6.1/24", "external0", "10.9.101.6/24",
         members=(("node-1", 100),), mac_suffix=0x0f)

@@ -380,7 +380,7 @@ def _blackhole(nat: Nat, verdict: NatVerdict) -> None:
     external_mac on the logical_port's chassis (it checks only MAC and port, not the type),
     but the translation of a dnat or snat runs only on the gateway, and the external switch
     has no L2 entry for that MAC (dnat_and_snat only).  Observed with northd 23.03.1, 25.03.0
-    and 26.03.1 (tests/evidence/nat-blackhole-trace.txt)."""
+    and 26.03.1 (tests/evidence/nb-rules-trace.txt)."""
     verdict.flags.append(BLACKHOLE_FLAGS[nat.type])
     verdict.rules = (14, 16)
     lost = ("inbound traffic" if nat.type == "dnat"

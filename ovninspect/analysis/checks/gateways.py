@@ -191,7 +191,7 @@ def dgp_disabled(topo: Topology, ctx: Context) -> list[Finding]:
     """A DGP with ``enabled=false``: northd builds no lr_in_admission flow for the router
     MAC or for broadcast on it, so ARP for its IPs and FIPs is never answered and nothing
     addressed to the router MAC enters (northd 23.03.1, 25.03.0, 26.03.1 and ovn-trace:
-    tests/evidence/dgp-disabled-trace.txt).  A distributed FIP keeps its own-MAC admission
+    tests/evidence/nb-rules-trace.txt).  A distributed FIP keeps its own-MAC admission
     flow, so a sender with a cached ARP entry still reaches it until the entry expires."""
     out = []
     for router in topo.iter_routers():
