@@ -208,6 +208,8 @@ KNOWN_ISSUES: tuple[KnownIssue, ...] = (
     # ovn-changes §2.7, version-lab.md reproducer: observed on 26.03.1 only
     KnownIssue("northd-crash-dgp-router-peer", (((26, 3, 1), (26, 3, 1)),), "26.03.1",
                "not known (23.03.1 and 25.03.0 handle the same NB; no later build tested)",
-               "ovn-northd 26.03.1 dies with SIGSEGV on every run for a DGP peered directly "
-               "to another router's port (peer=, no switch) on a router with a NAT"),
+               "ovn-northd 26.03.1 dies with SIGSEGV when it processes a NAT change of a "
+               "router whose DGP is peered directly to another router's port (peer=, no "
+               "switch), e.g. adding a NAT while it runs; a cold start on the finished NB "
+               "survived in the lab"),
 )

@@ -595,7 +595,8 @@ def spine_leaf(lab: OvnLab) -> None:
 def router_peer(lab: OvnLab) -> None:
     """release-known-issue, "crashes northd 26.03.1" (version-lab.md reproducer): s3's DGP
     s3-ext0 is peered straight to s3up's port and s3 has an snat.  Near miss: s4/s4up, the
-    same pair without a NAT."""
+    same pair without a NAT.  northd 26.03.1 starts on the finished NB; it dies when a NAT
+    of such a router changes while it runs (tests/test_check.py)."""
     for r, last in (("s3", 3), ("s4", 4)):
         lab.nbctl("lr-add", r, "--", "lr-add", f"{r}up")
         lab.nbctl("lrp-add", r, f"{r}-ext0", f"00:00:00:0{last}:10:01", f"10.{last}.1.1/24",
