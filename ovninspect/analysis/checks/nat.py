@@ -13,7 +13,7 @@ from ...topology import Router, RouterPort, Topology
 from ...vocab import Cause, Flag
 from ..datapath import FLOWS_REJECTED, PREFIX_EXTERNAL_IP, logical_ip_is_prefix
 from ..owners import KUBE_OVN
-from ..placement import INACTIVE
+from ..placement import DISTRIBUTED, INACTIVE
 from .base import ERROR, INFO, WARNING, Context, Finding, norm_ip
 
 # Fix hints for nat-invalid, by the semantics §7 rule that rejected the row.
@@ -195,18 +195,21 @@ def fip_logical_ip_duplicate(topo: Topology, ctx: Context) -> list[Finding]:
     for v in ctx.verdicts:
         if v.nat.type != "dnat_and_snat" or v.mode == INACTIVE or not v.nat.logical_ip:
             continue
-        key = (v.nat.router_uuid, norm_ip(v.nat.logical_ip.strip().split("/")[0]))
+        # rows whose SNAT flows have the same match: same mode, and for distributed FIPs
+        # the same logical_port (its is_chassis_resident is in the match)
+        port = v.nat.logical_port if v.mode == DISTRIBUTED else None
+        key = (v.nat.router_uuid, norm_ip(v.nat.logical_ip.strip().split("/")[0]), v.mode,
+               port or "")
         groups.setdefault(key, []).append(v)
     out = []
-    for (_, log), vs in sorted(groups.items()):
+    for (_, log, _, _), vs in sorted(groups.items()):
         if len(vs) < 2:
             continue
         vs.sort(key=lambda v: v.nat.external_ip)
         router = vs[0].nat.router
         exts = [v.nat.external_ip for v in vs]
-        modes = sorted({v.mode for v in vs})
-        message = (f"{len(vs)} dnat_and_snat on {router} translate {log}: "
-                   f"{', '.join(exts)} ({'/'.join(modes)}). Inbound DNAT works for each, but "
+        message = (f"{len(vs)} {vs[0].mode} dnat_and_snat on {router} translate {log}: "
+                   f"{', '.join(exts)}. Inbound DNAT works for each, but "
                    f"northd emits one SNAT flow per row with the same match and priority, so "
                    f"connections from {log} leave with whichever external IP the chassis "
                    "installed (not defined, may change after a restart)")
