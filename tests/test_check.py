@@ -155,7 +155,7 @@ def test_nat_spelling_per_release():
 
 @ovn
 @pytest.mark.parametrize("scenario", ["nat_invalid", "nat_inactive", "dnat_blackhole",
-                                      "nat_spelling"])
+                                      "nat_spelling", "nb_rules"])
 def test_nat_rules_agree_with_northd(scenario, ovn_build):
     """On every OVN build: nat-invalid/nat-inactive <=> northd builds no NAT flows for the
     row; dnat-blackhole => northd centralizes the DNAT on the gateway."""

@@ -195,14 +195,15 @@ def fip_logical_ip_duplicate(topo: Topology, ctx: Context) -> list[Finding]:
     for v in ctx.verdicts:
         if v.nat.type != "dnat_and_snat" or v.mode == INACTIVE or not v.nat.logical_ip:
             continue
-        # rows whose SNAT flows have the same match: same mode, and for distributed FIPs
-        # the same logical_port (its is_chassis_resident is in the match)
+        # rows whose SNAT flows have the same match: same DGP (outport), same mode, and for
+        # distributed FIPs the same logical_port (its is_chassis_resident is in the match)
         port = v.nat.logical_port if v.mode == DISTRIBUTED else None
-        key = (v.nat.router_uuid, norm_ip(v.nat.logical_ip.strip().split("/")[0]), v.mode,
-               port or "")
+        dgp = v.gateway_port.uuid if v.gateway_port is not None else ""
+        key = (v.nat.router_uuid, norm_ip(v.nat.logical_ip.strip().split("/")[0]),
+               f"{v.mode}|{dgp}|{port or ''}")
         groups.setdefault(key, []).append(v)
     out = []
-    for (_, log, _, _), vs in sorted(groups.items()):
+    for (_, log, _), vs in sorted(groups.items()):
         if len(vs) < 2:
             continue
         vs.sort(key=lambda v: v.nat.external_ip)
