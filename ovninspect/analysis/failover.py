@@ -375,7 +375,8 @@ class _Builder:
             # on this port (northd 23.03.1, 25.03.0, 26.03.1; tests/evidence)
             dep = Fixed(False, f"DGP {port.name} has enabled=false: northd admits no traffic "
                         "to the router MAC and answers no ARP on it, so nothing behind it is "
-                        "reachable from outside", (20,))
+                        "reachable from outside (a distributed FIP only while an upstream ARP "
+                        "entry for it lasts)", (20,))
             dep.label = port.name
             self._dgp[port.uuid] = dep  # type: ignore[assignment]
         if dep is None:
