@@ -28,7 +28,7 @@ class VersionRule:
     rule: int                                  # ovn-semantics §7 rule number
     holds: tuple[tuple[Release, Optional[Release]], ...]   # inclusive [low, high] ranges
     text: str                                  # what holds, for `info` and JSON
-    short: str = ""                            # a few words, for footers
+    short: str = ""                            # a few words, for footers; "" = not shown
 
     def applies(self, release: Release) -> bool:
         return any(low <= release and (high is None or release <= high)
@@ -88,6 +88,15 @@ RULES: tuple[VersionRule, ...] = (
     VersionRule("lsp_disable_garp_rarp", 0, (((24, 9, 0), None),),
                 "Logical_Switch_Port options:disable_garp_rarp (>= 24.09)",
                 "LSP disable_garp_rarp"),
+    # ovn-changes §1.1: 9c2f897bc/195331f5a in 24.03.7, 25.03.2, 25.09.0 (24.09 unreleased)
+    VersionRule("claim_fighting", 24, (((0, 0, 0), (24, 3, 6)), ((24, 9, 0), _LAST_24_09),
+                                       ((25, 3, 0), (25, 3, 1))),
+                "two gateways in a BFD split can take the cr- claim from each other every "
+                "500 ms (< 24.03.7, 24.09, 25.03.0-25.03.1)"),
+    # ovn-changes §1.1: aa0880034 / 70df1aba7 in 25.03.2 and 25.09.0, not 24.03
+    VersionRule("only_claimer_announces", 24, (((25, 3, 2), (25, 3, 99)), ((25, 9, 0), None)),
+                "only the chassis holding the cr- claim sends GARPs and announces routes for "
+                "centralized NAT IPs (25.03.2+, >= 25.09)"),
 )
 _BY_NAME = {r.name: r for r in RULES}
 
@@ -131,7 +140,7 @@ class OvnRules:
     def footer(self) -> list[str]:
         """The lines every command prints under its table: the release, where it came
         from, the version rules in force, and any warning."""
-        shorts = ", ".join(r.short for r in RULES if r.name in self.applied)
+        shorts = ", ".join(r.short for r in RULES if r.name in self.applied and r.short)
         return [f"OVN rules: {self.version.label()}: {shorts}", *self.warnings()]
 
     def to_dict(self) -> dict[str, object]:
@@ -200,7 +209,7 @@ KNOWN_ISSUES: tuple[KnownIssue, ...] = (
                component="ovn-controller"),
     # ovn-changes §1.1: 9c2f897bc/195331f5a in 24.03.7, 25.03.2, 25.09.0 (24.09 unreleased)
     KnownIssue("gateway-claim-flapping",
-               (((0, 0, 0), (24, 3, 6)), ((24, 9, 0), (24, 9, _ANY)), ((25, 3, 0), (25, 3, 1))),
+               _BY_NAME["claim_fighting"].holds,  # type: ignore[arg-type]  (one place)
                "before 24.03.7, all 24.09, 25.03.0-25.03.1", "24.03.7, 25.03.2, 25.09.0",
                "with several gateway members two chassis can swap the cr-port claim every "
                "500 ms and GARPs are lost while they fight; SB may name the lower-priority "

@@ -264,12 +264,18 @@ class Chassis:
     bridge_mappings: dict[str, str]
     other_config: dict[str, str]
 
+    def maps(self, networks: Iterable[str]) -> list[str]:
+        """The ``networks`` (localnet network_name) this chassis's bridge mappings carry
+        (rule 20)."""
+        return [n for n in networks if n in self.bridge_mappings]
+
 
 @dataclass(slots=True)
 class Binding:
     logical_port: str
     type: str
     chassis: Optional[str]       # chassis name (system-id)
+    dangling: bool = False       # ``chassis`` references no Chassis row
 
 
 def _nat_order(nat: Nat) -> tuple:
@@ -1019,13 +1025,33 @@ class Topology:
                 chassis_names = {r.uuid: r["name"] for r in self.sb.table("Chassis")}
                 for row in self.sb.table("Port_Binding"):
                     ch = row.get("chassis")
+                    name = chassis_names.get(ch) if ch else None
                     out[row["logical_port"]] = Binding(row["logical_port"], row.get("type", ""),
-                                                       chassis_names.get(ch) if ch else None)
+                                                       name, bool(ch) and name is None)
             self._bindings = out
         return self._bindings
 
     def binding(self, logical_port: str) -> Optional[Binding]:
         return self._index_bindings().get(logical_port)
+
+    def bindings(self) -> Iterable[Binding]:
+        """Every SB Port_Binding (none without SB)."""
+        return self._index_bindings().values()
+
+    def bound_behind(self, router: Router) -> list[str]:
+        """Workload ports on the switches attached to ``router`` that SB binds to a chassis
+        (what northd's ref_chassis is made from)."""
+        out = []
+        for port in router.ports:
+            peer = self.peer_switch_port(port)
+            if peer is None or peer.switch_uuid is None:
+                continue
+            for lsp in self.switch_ports(peer.switch_uuid):
+                if lsp.type in ("", "virtual", "external"):
+                    binding = self.binding(lsp.name)
+                    if binding is not None and binding.chassis:
+                        out.append(lsp.name)
+        return sorted(set(out))
 
     def chassis_name(self, name_or_hostname: str) -> Optional[str]:
         """Resolve a chassis name or hostname to the chassis name (SB needed for hostnames)."""

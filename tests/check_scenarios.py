@@ -195,8 +195,8 @@ def eip_off_link(lab: OvnLab) -> None:
     """eip-off-link: 10.9.200.7 on vpc1 is outside its only DGP's 10.9.101.0/24; vpc2 has the
     same shape but redistributes nat through OVN dynamic routing (options only honoured from
     OVN 25.03); vpc6's external switch declares ipv4_network=10.9.0.0/16 (info).  vpc3 has two
-    DGPs and 10.9.200.5 in neither: that is nat-invalid, not eip-off-link.  Near miss:
-    10.9.101.7 on-link."""
+    DGPs and 10.9.200.5 in neither: that is nat-invalid, not eip-off-link.  vpc7's IPv6 EIP
+    2001:db8:200::7 is off-link for its dual-stack DGP.  Near miss: 10.9.101.7 on-link."""
     switch(lab, "external0", localnet="external0")
     switch(lab, "external1", localnet="external1")
     switch(lab, "external6", "external6", ipv4_network="10.9.0.0/16")
@@ -214,6 +214,11 @@ def eip_off_link(lab: OvnLab) -> None:
             logical_ip="192.168.3.5")   # lr-nat-add refuses it
     vpc(lab, "vpc6", "192.168.6.1/24", "external6", "10.9.106.1/24", mac_suffix=6)
     lab.nbctl("lr-nat-add", "vpc6", "dnat_and_snat", "10.9.200.6", "192.168.6.6")
+    # vpc7: dual-stack DGP, an off-link IPv6 EIP: the route to suggest is via the IPv6 address
+    vpc(lab, "vpc7", "192.168.7.1/24", "external1", "10.9.107.1/24", mac_suffix=7)
+    lab.nbctl("set", "Logical_Router_Port", "vpc7-external1",
+              'networks="10.9.107.1/24","2001:db8:107::1/64"')
+    lab.nbctl("lr-nat-add", "vpc7", "dnat_and_snat", "2001:db8:200::7", "fd00:7::7")
 
 
 def eip_duplicate(lab: OvnLab) -> None:
@@ -266,7 +271,8 @@ NEUTRON_ROUTER = "neutron-6e1d0a3c-4b3f-4f5c-9f1e-2a7b8c9d0e1f"
 def neutron_fip(lab: OvnLab) -> None:
     """neutron-fip-not-distributed: NB_Global says neutron:fip-distributed=True; FIP
     172.24.4.10 has no external_mac, FIP 172.24.4.11 has one that differs from
-    neutron:fip_external_mac.  Near miss: FIP 172.24.4.12 with the recorded MAC."""
+    neutron:fip_external_mac.  Near miss: FIP 172.24.4.12 with the recorded MAC.  FIP
+    172.24.4.13 has no external_mac on purpose: its fixed IP is a load-balancer backend."""
     lab.nbctl("init")
     lab.nbctl("set", "NB_Global", ".", 'external_ids:"neutron:fip-distributed"="True"')
     switch(lab, "neutron-ext", localnet="physnet1")
@@ -276,7 +282,10 @@ def neutron_fip(lab: OvnLab) -> None:
     connect(lab, r, "neutron-int", "lrp-int", "fa:16:3e:00:00:01", "10.0.0.1/24")
     connect(lab, r, "neutron-ext", "lrp-gw", "fa:16:3e:00:00:02", "172.24.4.2/24")
     gateway(lab, "lrp-gw", ("gw-1", 2), ("gw-2", 1))
-    for i, mac in ((10, None), (11, "fa:16:3e:aa:aa:11"), (12, "fa:16:3e:bb:bb:12")):
+    lab.nbctl("lb-add", "lb-13", "172.24.4.100:80", "10.0.0.13:8080", "tcp")
+    lab.nbctl("lr-lb-add", r, "lb-13")
+    for i, mac in ((10, None), (11, "fa:16:3e:aa:aa:11"), (12, "fa:16:3e:bb:bb:12"),
+                   (13, None)):
         port = f"port-{i}"
         pod(lab, "neutron-int", port, f"fa:16:3e:00:01:{i:02d}", f"10.0.0.{i}")
         cols = {"type": "dnat_and_snat", "external_ip": f"172.24.4.{i}",
@@ -431,6 +440,62 @@ def sb_gateways_sb(lab: OvnLab) -> None:
     lab.sbctl("lsp-bind", "pod-b", "node-177")
     lab.sbctl("lsp-bind", "cr-vpc3-external0", "node-46")
     lab.sbctl("lsp-bind", "cr-vpc1-external0", "node-177")
+
+
+def sb_claims_nb(lab: OvnLab) -> None:
+    """NB half of the southbound-reality scenario (issue 14):
+
+    * vpcA on external0: DGP gw1/100, gw2/90; FIPs 10.9.101.41 (pa, requested-chassis
+      node1) and 10.9.101.42 (pb, requested-chassis host-node2, a hostname);
+    * vpcB alone on external1 (its own router group): DGP gw1/100, gw2/90, nothing bound
+      behind it;
+    * ports pc and pd on vpcA's subnet for the stale-chassis bindings.
+    """
+    switch(lab, "external0", localnet="external0")
+    switch(lab, "external1", localnet="external1")
+    members = (("gw1", 100), ("gw2", 90))
+    vpc(lab, "vpcA", "192.168.41.1/24", "external0", "10.9.101.40/24", members, mac_suffix=0x41)
+    vpc(lab, "vpcB", "192.168.42.1/24", "external1", "10.9.102.40/24", members, mac_suffix=0x42)
+    pod(lab, "vpcA-subnet1", "pa", "00:00:00:41:00:01", "192.168.41.11")
+    pod(lab, "vpcA-subnet1", "pb", "00:00:00:41:00:02", "192.168.41.12")
+    pod(lab, "vpcA-subnet1", "pc", "00:00:00:41:00:03", "192.168.41.13")
+    pod(lab, "vpcA-subnet1", "pd", "00:00:00:41:00:04", "192.168.41.14")
+    lab.nbctl("lsp-set-options", "pa", "requested-chassis=node1")
+    lab.nbctl("lsp-set-options", "pb", "requested-chassis=host-node2")
+    lab.nbctl("lr-nat-add", "vpcA", "dnat_and_snat", "10.9.101.41", "192.168.41.11", "pa",
+              "00:00:00:41:01:01")
+    lab.nbctl("lr-nat-add", "vpcA", "dnat_and_snat", "10.9.101.42", "192.168.41.12", "pb",
+              "00:00:00:41:01:02")
+
+
+def sb_claims_sb(lab: OvnLab) -> None:
+    """SB half: gw1, gw2, node1, node2 registered and reporting (Chassis_Private); node3 is
+    host-3's old name (host-3 reports again as node3b); node4 never reported.
+
+    * sb-cr-unclaimed: cr-vpcA-external0 bound nowhere; near miss cr-vpcB-external1 on gw1;
+    * fip-bound-elsewhere: pa bound on node2 (requested node1); near miss pb on node2
+      (requested by its hostname);
+    * sb-binding-dead-chassis: pc on node3 (renamed), pd on node4 (no Chassis_Private);
+      near miss: pa, pb on reporting chassis;
+    * gw-no-ref-chassis (info): vpcB's group has two members and nothing bound behind it;
+      near miss vpcA (northd lists node2, node3, node4 as ref_chassis).
+    """
+    maps = "external0:br-ex,external1:br-ex1"
+    for i, (name, host) in enumerate((("gw1", "host-gw1"), ("gw2", "host-gw2"),
+                                      ("node1", "host-node1"), ("node2", "host-node2"),
+                                      ("node3", "host-3"), ("node3b", "host-3"),
+                                      ("node4", "host-4"))):
+        lab.sbctl("chassis-add", name, "geneve", f"127.0.4.{i + 1}")
+        lab.sbctl("set", "Chassis", name, f'other_config:"ovn-bridge-mappings"="{maps}"',
+                  f"hostname={host}")
+        if name not in ("node3", "node4"):
+            uuid = lab.sbctl("get", "Chassis", name, "_uuid").strip()
+            lab.sbctl("create", "Chassis_Private", f"name={name}", f"chassis={uuid}")
+    lab.sbctl("lsp-bind", "pa", "node2")
+    lab.sbctl("lsp-bind", "pb", "node2")
+    lab.sbctl("lsp-bind", "pc", "node3")
+    lab.sbctl("lsp-bind", "pd", "node4")
+    lab.sbctl("lsp-bind", "cr-vpcB-external1", "gw1")
 
 
 def clean(lab: OvnLab) -> None:
@@ -635,6 +700,7 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
     Scenario("port_outside_subnet", port_outside_subnet),
     Scenario("gateways", gateways),
     Scenario("sb_gateways", sb_gateways_nb, sb_gateways_sb),
+    Scenario("sb_claims", sb_claims_nb, sb_claims_sb),
     Scenario("clean", clean),
     Scenario("nb_rules", nb_rules),
     Scenario("spine_leaf", spine_leaf, min_series="25.03"),

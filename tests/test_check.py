@@ -22,6 +22,8 @@ from ovninspect.analysis.checks import (
     resolve_slugs,
     run_checks,
 )
+from ovninspect.analysis.gateways import gateway_views
+from ovninspect.answers.nat import nat_answer
 from ovninspect.sources import open_snapshot
 from ovninspect.topology import Topology
 from tests.check_scenarios import NEUTRON_ROUTER, built
@@ -69,8 +71,10 @@ def test_registry_is_complete_and_unique():
             "fip-no-bridge-mapping", "active-not-preferred"} <= set(slugs)
     for rule in RULES:
         assert rule.severity in SEVERITIES and rule.description and callable(rule.func)
-    assert {r.slug for r in RULES if r.needs_sb} == {"gw-unknown-chassis",
-                                                     "fip-no-bridge-mapping"}
+    assert {r.slug for r in RULES if r.needs_sb} == {
+        "gw-unknown-chassis", "fip-no-bridge-mapping", "gw-active-no-bridge-mapping",
+        "gw-no-ref-chassis", "sb-cr-unclaimed", "sb-binding-dead-chassis",
+        "fip-bound-elsewhere"}
 
 
 def test_resolve_slugs():
@@ -101,8 +105,11 @@ def test_nat_invalid():
     assert "single address" in got["NAT 10.9.101.14 on vpc1"].message
     assert "not a distributed gateway port" in got["NAT 10.9.101.15 on vpc1"].message
     assert "gateway_port" in got["NAT 10.9.200.5 on vpc3"].hint
-    # several DGPs and off-link: reported once, by nat-invalid, which points at eip-off-link
-    assert "eip-off-link" in got["NAT 10.9.200.5 on vpc3"].message
+    # several DGPs and off-link: reported once, by nat-invalid, which says a route is needed
+    # without pointing at an eip-off-link finding that is not emitted (issue 14)
+    message = got["NAT 10.9.200.5 on vpc3"].message
+    assert "outside every DGP's networks" in message and "route" in message
+    assert "eip-off-link" not in message + got["NAT 10.9.200.5 on vpc3"].hint
     assert not of_rule(result, "eip-off-link")
 
 
@@ -198,8 +205,12 @@ def test_eip_off_link():
         "NAT 10.9.200.7 on vpc1": "warning",
         "NAT 10.9.200.8 on vpc2": "warning",    # dynamic routing set, but OVN < 25.03
         "NAT 10.9.200.6 on vpc6": "info",       # the external switch declares 10.9.0.0/16
+        "NAT 2001:db8:200::7 on vpc7": "warning",
     })
     assert "via 10.9.101.1" in got["NAT 10.9.200.7 on vpc1"].message
+    # an IPv6 EIP gets an IPv6 next hop (issue 14), not the DGP's IPv4 address
+    v6 = got["NAT 2001:db8:200::7 on vpc7"]
+    assert v6.message.endswith("via 2001:db8:107::1") and "to 2001:db8:107::1 " in v6.hint
     assert "dynamic-routing-redistribute=nat" in got["NAT 10.9.200.7 on vpc1"].hint
     assert "predates dynamic routing" in got["NAT 10.9.200.8 on vpc2"].message
     # vpc3's two-DGP off-link row is nat-invalid only
@@ -240,11 +251,24 @@ def test_neutron_fip_not_distributed():
     result = check("neutron_fip")
     r = NEUTRON_ROUTER
     got = assert_found(result, "neutron-fip-not-distributed", {
-        f"NAT 172.24.4.10 on {r}": "warning", f"NAT 172.24.4.11 on {r}": "warning"})
+        f"NAT 172.24.4.10 on {r}": "warning", f"NAT 172.24.4.11 on {r}": "warning",
+        f"NAT 172.24.4.13 on {r}": "info"})
+    # the LB-backend FIP: message and fix line agree that there is nothing to repair
+    lb = got[f"NAT 172.24.4.13 on {r}"]
+    assert "load-balancer backend" in lb.message and "Nothing to repair" in lb.hint
+    assert "sync" not in lb.hint
     assert "no external_mac" in got[f"NAT 172.24.4.10 on {r}"].message
     assert "fa:16:3e:bb:bb:11" in got[f"NAT 172.24.4.11 on {r}"].message
     # the centralized FIP is reported by this rule, not again as an intent mismatch
     assert not of_rule(result, "fip-intent-mismatch")
+    # nat counts as intent mismatches exactly the FIPs check explains: 172.24.4.10 (the
+    # LB backend's intent is centralized, as Neutron means it)
+    nb, _ = built("neutron_fip")
+    answer = nat_answer(Topology(open_snapshot(str(nb))))
+    mismatched = {row["external_ip"] for row in answer.rows if row["intent_mismatch"]}
+    assert mismatched == {"172.24.4.10"}
+    assert any("1 NAT(s) where the CMS intent differs" in line and
+               "neutron-fip-not-distributed" in line for line in answer.summary)
 
 
 # -- addressing and routes -------------------------------------------------------------
@@ -320,10 +344,57 @@ def test_sb_rules():
 
 
 @ovn
+def test_sb_claims():
+    """Issue 14's SB rules: each trigger next to its near miss (tests/check_scenarios.py
+    sb_claims: real northd wrote the cr- ports and ref_chassis; ovn-sbctl bound the rest)."""
+    result = check("sb_claims")
+    got = assert_found(result, "sb-cr-unclaimed", {"vpcA-external0": "error"})
+    assert got["vpcA-external0"].details["registered_members"] == ["gw1", "gw2"]
+    got = assert_found(result, "fip-bound-elsewhere", {"NAT 10.9.101.41 on vpcA": "warning"})
+    assert got["NAT 10.9.101.41 on vpcA"].details["bound"] == "node2"   # pb: hostname matches
+    got = assert_found(result, "sb-binding-dead-chassis", {"node3": "error", "node4": "error"})
+    assert "renamed" in got["node3"].message and "node3b" in got["node3"].message
+    assert got["node3"].details["ports"] == ["pc"]
+    assert "Chassis_Private" in got["node4"].message and got["node4"].details["ports"] == ["pd"]
+    got = assert_found(result, "gw-no-ref-chassis", {"vpcB-external1": "info"})
+    assert "does not take over" in got["vpcB-external1"].message
+    assert not of_rule(result, "gw-active-no-bridge-mapping")    # gw1, gw2 map both networks
+
+
+@ovn
+def test_gw_active_no_bridge_mapping():
+    """sb_gateways: vpc3's claim is on node-46, which maps only physnet9; vpc1's claim
+    (node-177) maps external0 (near miss).  gateways says it too."""
+    result = check("sb_gateways")
+    got = assert_found(result, "gw-active-no-bridge-mapping", {"vpc3-external0": "error"})
+    assert got["vpc3-external0"].details["role"] == "claimed"
+    assert got["vpc3-external0"].details["chassis"] == "node-46"
+    views = {v.port: v for v in gateway_views(topology("sb_gateways"))}
+    assert any("node-46 maps none of external0" in n for n in views["vpc3-external0"].notes)
+    assert not any("maps none" in n for n in views["vpc1-external0"].notes)
+
+
+@ovn
+def test_dangling_binding_and_alias():
+    topo = topology("sb_claims")
+    binding = topo.binding("pa")
+    assert binding is not None
+    binding.chassis, binding.dangling = None, True          # a reference to no Chassis row
+    got = assert_found(run_checks(topo, rules=["sb-binding-dead-chassis"]),
+                       "sb-binding-dead-chassis", {"Port_Binding": "error", "node3": "error",
+                                                   "node4": "error"})
+    assert got["Port_Binding"].details["ports"] == ["pa"]
+    assert resolve_slugs(["gw-member-unregistered"]) == ["gw-unknown-chassis"]
+
+
+@ovn
 def test_sb_rules_skipped_without_sb():
     nb, _ = built("sb_gateways")
     result = run_checks(Topology(open_snapshot(str(nb))))
-    assert result.skipped_rules == ["gw-unknown-chassis", "fip-no-bridge-mapping"]
+    assert result.skipped_rules == [
+        "gw-unknown-chassis", "gw-active-no-bridge-mapping", "gw-no-ref-chassis",
+        "sb-cr-unclaimed", "sb-binding-dead-chassis", "fip-bound-elsewhere",
+        "fip-no-bridge-mapping"]
     assert not of_rule(result, "gw-unknown-chassis")
 
 

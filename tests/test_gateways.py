@@ -195,7 +195,40 @@ def test_rule24_nb_status_hosting_chassis(mixed: tuple[Path, Path]) -> None:
     port.status["hosting-chassis"] = "gw3"
     r1 = by_port(gateway_views(topo))[("r1", "r1-ext")]
     assert (r1.active_observed, r1.observed_source) == ("gw3", "nb-status")
+    assert r1.claimed_source == "nb-hosting-chassis"
     assert r1.active_predicted == "gw9" and r1.differs   # no SB: gw9 counts as registered
+
+
+@pytest.mark.parametrize("release, cause, announces", [
+    ("23.03.1", "every 500 ms", False),        # claim fighting, fixed in 24.03.7
+    ("24.03.7", "split from the others by BFD", False),
+    ("25.03.1", "every 500 ms", False),
+    ("25.03.2", "split from the others by BFD", True),   # only the claimer GARPs/announces
+    ("26.03.1", "split from the others by BFD", True),
+])
+def test_claimed_differs_note_names_the_release_cause(mixed: tuple[Path, Path], release: str,
+                                                      cause: str, announces: bool) -> None:
+    """ovn-changes §1.1: claim fighting before 24.03.7/25.03.2/25.09.0; from 25.03.2 only
+    the claimed chassis sends GARPs and announces routes."""
+    nb, sb = mixed
+    topo = Topology(open_snapshot(str(nb), "nb"), open_snapshot(str(sb), "sb"), release)
+    r1 = by_port(gateway_views(topo))[("r1", "r1-ext")]
+    (note,) = [n for n in r1.notes if "claimed by" in n]
+    assert "claimed by gw2" in note and "predicted gw1" in note and cause in note
+    assert ("only gw2 sends GARPs" in note) is announces
+    assert r1.claimed_source == "sb-port-binding"
+    # the same port when claim and prediction agree: no note
+    r2 = by_port(gateway_views(topo))[("r2", "r2-ext")]
+    assert not [n for n in r2.notes if "claimed by" in n]
+
+
+def test_claim_by_a_chassis_sb_no_longer_has_is_stale(mixed: tuple[Path, Path]) -> None:
+    topo = topology(*mixed)
+    port = next(p for p in topo.router_ports.values() if p.name == "r1-ext")
+    topo._observed[port.uuid] = ("gw-gone", "sb")     # a binding to a deleted chassis
+    r1 = by_port(gateway_views(topo))[("r1", "r1-ext")]
+    (note,) = [n for n in r1.notes if "claimed by" in n]
+    assert "no longer a registered chassis" in note and "stale" in note
 
 
 # -- the CLI contract ----------------------------------------------------------------------------
@@ -215,6 +248,7 @@ def test_json_contract_5050_with_hostnames(k5050: tuple[Path, Path]) -> None:
     assert gp["active_predicted"] == gp["active_observed"] == GW_A
     assert gp["active_observed_hostname"] == "vnode-103-177"
     assert gp["differs"] is False and gp["sb_ha_chassis_group"] == "vpc1-external0"
+    assert gp["claimed_source"] == "sb-port-binding" and gp["observed_source"] == "sb"
 
 
 def test_nb_only_observed_is_null(k5050: tuple[Path, Path]) -> None:
@@ -222,6 +256,7 @@ def test_nb_only_observed_is_null(k5050: tuple[Path, Path]) -> None:
                           check_rc=0).stdout)
     (gp,) = data["gateway_ports"]
     assert gp["active_observed"] is None and gp["active_predicted"] == GW_A
+    assert gp["claimed_source"] is None
     assert "sb_members" not in gp
 
 
@@ -248,3 +283,20 @@ def test_lab_helpers_build_mixed_with_sync(tmp_path: Path) -> None:
         pbs = lab.sbctl_json("--columns=logical_port", "find", "Port_Binding",
                              "type=chassisredirect")
     assert sorted(r[0] for r in pbs["data"]) == ["cr-r1-ext", "cr-r2-ext", "cr-r3-ext"]
+
+
+def test_centralized_nat_shows_claim_and_prediction(mixed: tuple[Path, Path]) -> None:
+    """A centralized NAT's chassis is the claim (gw2); the prediction (gw1) is kept beside
+    it when they differ (ovn-changes §1.1)."""
+    nb, sb = mixed
+    data = json.loads(cli("nat", "--db", str(nb), "--sb", str(sb), "-f", "json",
+                          check_rc=0).stdout)
+    rows = {(r["router"], r["external_ip"], r["type"]): r for r in data["nats"]}
+    cfip = rows[("r1", "172.16.0.15", "dnat_and_snat")]
+    assert (cfip["chassis"], cfip["chassis_source"], cfip["chassis_predicted"]) == (
+        "gw2", "sb", "gw1")
+    r2 = rows[("r2", "172.16.0.2", "snat")]          # predicted gw2, nothing claimed
+    assert (r2["chassis"], r2["chassis_source"], r2["chassis_predicted"]) == (
+        "gw2", "predicted", None)
+    table = cli("nat", "--db", str(nb), "--sb", str(sb), "--router", "r1", check_rc=0).stdout
+    assert "claimed; predicted host-gw1" in table

@@ -32,7 +32,7 @@ from ..election import Ballot
 from ..errors import UsageError
 from ..topology import LoadBalancer, Router, RouterPort, Topology
 from ..vocab import Change, Flag
-from .gateways import namer, registered_chassis
+from .gateways import claim_note, namer, registered_chassis
 from .placement import CENTRALIZED, DISTRIBUTED, INACTIVE, NatVerdict, classify_all
 
 KEPT, MOVED, LOST, UNKNOWN, UNREACHABLE = (Change.KEPT, Change.MOVED, Change.LOST,
@@ -393,11 +393,9 @@ class _Builder:
                 self.assumed_ref.append(port.name)
             observed, source = self.topo.observed_active(port)
             if observed and observed != dep.before_active():
-                predicted = dep.before_active()
-                self.notes.add(f"DGP {port.name}: {self.show(observed)} holds it now ({source}), "
-                               f"not the predicted {self.show(predicted) if predicted else 'none'}; "
-                               "if that is because "
-                               "a chassis is down already, add it to --down (rule 24)")
+                self.notes.add(claim_note(self.topo, f"DGP {port.name}", observed,
+                                          dep.before_active(), source, self.show)
+                               + "; if a chassis is down already, add it to --down (rule 24)")
         return dep
 
     def gr(self, router: Router) -> GatewayRouterDep:
@@ -439,7 +437,7 @@ class _Builder:
                 return Fixed(False, f"{lp} is not bound to any chassis in SB: resident nowhere, "
                              "nothing answers for this FIP (rules 21, 23)", (21, 23))
             ch = topo.chassis.get(chassis)
-            mapped = [n for n in nets if ch is not None and n in ch.bridge_mappings]
+            mapped = ch.maps(nets) if ch is not None else []
             if not mapped:
                 return Fixed(False, f"black-holed: {lp} is bound on {self.show(chassis)}, which "
                              "has no "

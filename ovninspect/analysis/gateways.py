@@ -8,8 +8,10 @@ One view per distributed gateway port (DGP) and per gateway router (GR):
   ``gateway_chassis``, or the GR's ``options:chassis`` (rule 2);
 * the predicted active chassis with nothing down (rules 18-19; with SB data, members whose
   chassis is not registered never become active);
-* the observed one: SB ``Port_Binding["cr-<dgp>"].chassis`` or NB
-  ``status:hosting-chassis`` (rule 24), for a GR the chassis its ports are bound to;
+* the claimed one (JSON ``active_observed``): SB ``Port_Binding["cr-<dgp>"].chassis`` or NB
+  ``status:hosting-chassis`` (rule 24), the *last claim*, not liveness; for a GR the chassis
+  its ports are bound to.  Forwarding follows each chassis's own BFD view and is in no
+  snapshot (ovn-changes §1.1);
 * with SB data, the HA_Chassis_Group northd wrote for the ``cr-`` port, as a cross-check.
 """
 
@@ -19,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 from ..election import GatewayMember, elect, order_members
-from ..topology import Router, RouterPort, Topology
+from ..topology import Router, RouterPort, Topology, predicted_active
 from ..vocab import ChassisSource
 
 DGP, GATEWAY_ROUTER = "dgp", "gateway-router"
@@ -50,8 +52,9 @@ class GatewayPortView:
     active_predicted: Optional[str]
     reason: str
     rules: tuple[int, ...]
-    active_observed: Optional[str] = None
+    active_observed: Optional[str] = None    # the claim (rule 24)
     observed_source: Optional[str] = None    # sb | nb-status
+    claimed_source: Optional[str] = None     # CLAIM_SOURCES
     ha_chassis_group: Optional[str] = None
     ignored_gateway_chassis: list[Member] = field(default_factory=list)
     sb_group: Optional[str] = None
@@ -70,6 +73,51 @@ class GatewayPortView:
         if self.sb_members is None:
             return None
         return _member_key(self.sb_members) != _member_key(self.members)
+
+#: Where a claim is read, for ``claimed_source`` (JSON).
+CLAIM_SOURCES = {ChassisSource.SB: "sb-port-binding", ChassisSource.NB_STATUS: "nb-hosting-chassis"}
+
+
+def claim_note(topo: Topology, label: str, claimed: str, predicted: Optional[str],
+               source: Optional[str], show: Callable[[str], str] = str) -> str:
+    """Why the claim of ``label`` can differ from the prediction, for this release
+    (ovn-changes §1.1, rules 18 and 24)."""
+    where = "SB cr- binding" if source == ChassisSource.SB else "NB status:hosting-chassis"
+    text = (f"{label}: claimed by {show(claimed)} ({where}), predicted "
+            f"{show(predicted) if predicted else 'none'}")
+    rules = topo.rules
+    if topo.has_sb and claimed not in topo.chassis:
+        text += (f"; {claimed} is no longer a registered chassis: a stale last claim (every "
+                 "member may have died)")
+    elif rules.holds("claim_fighting"):
+        text += (f"; on OVN {rules.series} two gateways that lose BFD to each other can take "
+                 "the claim from each other every 500 ms (fixed in 24.03.7, 25.03.2, "
+                 "25.09.0): computes still send to the gateway their own BFD view shows "
+                 "active")
+    else:
+        text += ("; the predicted member is down, not registered, or split from the others by "
+                 "BFD; computes send to the gateway their own BFD view shows active")
+    if rules.holds("only_claimer_announces"):
+        text += f"; only {show(claimed)} sends GARPs and announces routes"
+    return text
+
+
+def unmapped_active(topo: Topology, port: RouterPort) -> list[tuple[str, str, list[str]]]:
+    """(role, chassis, networks) for the claimed and the predicted active gateway of
+    ``port`` when that chassis is registered but maps none of the external switch's
+    localnet networks (rule 20).  Empty without SB or without a localnet."""
+    nets = topo.external_networks(port)
+    if not topo.has_sb or not nets:
+        return []
+    claimed, _ = topo.observed_active(port)
+    member = predicted_active(port, frozenset(), set(topo.chassis))
+    out = []
+    for role, chassis in (("claimed", claimed), ("predicted", member.chassis if member else None)):
+        ch = topo.chassis.get(chassis or "")
+        if ch is not None and not ch.maps(nets) and all(c != chassis for _, c, _ in out):
+            out.append((role, ch.name, nets))
+    return out
+
 
 def _member_key(members: list[Member]) -> list[tuple[str, Optional[int]]]:
     return sorted((m.chassis, m.priority) for m in members)
@@ -124,9 +172,13 @@ def dgp_view(topo: Topology, router: Router, port: RouterPort) -> GatewayPortVie
         view.notes.append(f"{port.name} has both ha_chassis_group and gateway_chassis: northd "
                           "ignores gateway_chassis (rule 17)")
     view.active_observed, view.observed_source = topo.observed_active(port)
+    view.claimed_source = CLAIM_SOURCES.get(view.observed_source)  # type: ignore[arg-type]
     if view.differs:
-        view.notes.append(f"{port.name}: observed active {view.active_observed} "
-                          f"({view.observed_source}) is not the predicted {active or 'none'}")
+        view.notes.append(claim_note(topo, port.name, view.active_observed or "", active,
+                                     view.observed_source))
+    for role, chassis, nets in unmapped_active(topo, port):
+        view.notes.append(f"{port.name}: the {role} active gateway {chassis} maps none of "
+                          f"{', '.join(nets)}: it cannot reach the external network (rule 20)")
     view.sb_group, view.sb_members = _sb_group(topo, port)
     if view.sb_differs:
         view.notes.append(f"{port.name}: the SB HA_Chassis_Group {view.sb_group} northd wrote "
@@ -156,6 +208,7 @@ def gr_view(topo: Topology, router: Router) -> GatewayPortView:
             binding = topo.binding(port.name)
             if binding is not None and binding.chassis:
                 view.active_observed, view.observed_source = binding.chassis, ChassisSource.SB
+                view.claimed_source = CLAIM_SOURCES[ChassisSource.SB]
                 break
     if view.differs:
         view.notes.append(f"gateway router {router.name}: ports bound on "

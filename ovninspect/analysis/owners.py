@@ -79,6 +79,23 @@ def _kube_ovn(topo: Topology, router: Router, nat: Nat) -> Owner:
     return owner
 
 
+def is_lb_backend(topo: Topology, nat: Nat) -> bool:
+    """The FIP's logical_ip is a load-balancer backend on its router (Neutron keeps such
+    FIPs centralized on purpose)."""
+    router = topo.router_of(nat)
+    for lb in router.load_balancers:
+        for backends in lb.vips.values():
+            for backend in str(backends).split(","):
+                host = backend.strip()
+                if host.startswith("["):
+                    host = host[1:host.find("]")]
+                elif host.count(":") == 1:
+                    host = host.split(":")[0]
+                if host == nat.logical_ip:
+                    return True
+    return False
+
+
 def _neutron(topo: Topology, router: Router, nat: Nat, nb_ids: dict[str, str]) -> Owner:
     ids = nat.external_ids
     owner = Owner(NEUTRON)
@@ -95,6 +112,9 @@ def _neutron(topo: Topology, router: Router, nat: Nat, nb_ids: dict[str, str]) -
         if flag is not None:
             owner.intent = "distributed" if _is_true(flag) else "centralized"
             owner.intent_source = f"NB_Global external_ids:neutron:fip-distributed={flag}"
+            if owner.intent == "distributed" and is_lb_backend(topo, nat):
+                owner.intent = "centralized"   # Neutron keeps LB-backend FIPs centralized
+                owner.intent_source += ", but the fixed IP is a load-balancer backend"
     elif nat.type == "snat":
         owner.kind = "router gateway SNAT"
     return owner

@@ -44,6 +44,7 @@ class NatVerdict:
     chassis: Optional[str] = None
     chassis_source: Optional[str] = None   # sb | nb-status | predicted | requested-chassis |
     #                                        gateway-router
+    chassis_predicted: Optional[str] = None   # centralized: the prediction, when the claim differs
     cause: Optional[str] = None            # inactive: router-disabled | not-applied | invalid
     flags: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -295,16 +296,20 @@ def _choose_dgp(topo: Topology, facts: _RouterFacts, nat: Nat, ext: Optional[Add
 
 
 def _where_centralized(topo: Topology, dgp: RouterPort, cache: dict
-                       ) -> tuple[Optional[str], Optional[str]]:
+                       ) -> tuple[Optional[str], Optional[str], Optional[str]]:
+    """(chassis, source, predicted) of a centralized NAT on ``dgp``: the claim when SB or
+    NB status has one (rule 24), else the prediction (rule 18); ``predicted`` is set only
+    when it differs from the claim (ovn-changes §1.1)."""
     found = cache.get(dgp.uuid)
     if found is None:
         observed, source = topo.observed_active(dgp)
+        registered = set(topo.chassis) if topo.has_sb else None
+        member = predicted_active(dgp, frozenset(), registered)
+        predicted = member.chassis if member else None
         if observed:
-            found = (observed, source)
+            found = (observed, source, predicted if predicted != observed else None)
         else:
-            registered = set(topo.chassis) if topo.has_sb else None
-            member = predicted_active(dgp, frozenset(), registered)
-            found = (member.chassis, ChassisSource.PREDICTED) if member else (None, None)
+            found = (predicted, ChassisSource.PREDICTED if predicted else None, None)
         cache[dgp.uuid] = found
     return found
 
@@ -368,7 +373,8 @@ def classify(topo: Topology, facts: _RouterFacts, nat: Nat, where: dict) -> NatV
     if verdict.mode == DISTRIBUTED:
         _where_distributed(topo, nat, verdict)
     else:
-        verdict.chassis, verdict.chassis_source = _where_centralized(topo, dgp, where)
+        (verdict.chassis, verdict.chassis_source,
+         verdict.chassis_predicted) = _where_centralized(topo, dgp, where)
     return verdict
 
 

@@ -31,6 +31,7 @@ def view_row(view: GatewayPortView, with_sb: bool) -> dict[str, Any]:
         "active_predicted": view.active_predicted, "active_observed": view.active_observed,
         "differs": view.differs, "kind": view.kind, "router_uuid": view.router_uuid,
         "port_uuid": view.port_uuid, "observed_source": view.observed_source,
+        "claimed_source": view.claimed_source,
         "ha_chassis_group": view.ha_chassis_group, "reason": view.reason,
         "rules": list(view.rules),
     }
@@ -77,8 +78,10 @@ def gateways_answer(topo: Topology, routers: Optional[list[Router]] = None) -> A
     differ = sum(1 for v in views if v.differs)
     observed = sum(1 for v in views if v.active_observed)
     summary = [f"{len(views)} gateway port(s): {dgps} DGP(s), {len(views) - dgps} gateway "
-               f"router(s); observed active known for {observed}, differs from predicted "
-               f"for {differ}", *topo.rules.footer()]
+               f"router(s); claim known for {observed}, differs from predicted for {differ}", *topo.rules.footer()]
+    summary.append("PREDICTED: highest-priority live member (rule 18); CLAIMED: the last "
+                   "claim in SB or NB status (rule 24), not liveness; forwarding follows each "
+                   "chassis's own BFD view and is in no snapshot")
     if not topo.has_sb:
         summary.append("no SB data: predictions assume every member chassis is registered; "
                        "give --sb for bindings and hostnames")
@@ -94,7 +97,7 @@ def gateways_answer(topo: Topology, routers: Optional[list[Router]] = None) -> A
         Field("source", "SOURCE"),
         Field("member_list", "MEMBERS (by priority)", show=_members_text(shown)),
         Field("active_predicted", "PREDICTED", Kind.CHASSIS),
-        Field("active_observed", "OBSERVED", Kind.CHASSIS, show=_observed_text(shown)),
+        Field("active_observed", "CLAIMED", Kind.CHASSIS, show=_observed_text(shown)),
         Field("differs", "DIFFERS", Kind.BOOL, color=lambda v: "red" if v else None,
               show=lambda r: "DIFFERS" if r["differs"] else "-"),
         Field("ha_chassis_group", "HA_GROUP", wide_only=True),

@@ -27,6 +27,7 @@ def verdict_row(verdict: NatVerdict) -> dict[str, Any]:
         "chassis": verdict.chassis, "reason": verdict.reason,
         "router_uuid": nat.router_uuid, "chassis_source": verdict.chassis_source,
         "cause": verdict.cause, "rules": verdict.rules, "flags": verdict.flags,
+        "chassis_predicted": verdict.chassis_predicted,
     }
     if verdict.notes:
         row["notes"] = verdict.notes
@@ -66,6 +67,9 @@ def _chassis_text(answer_hostnames: Optional[dict[str, str]]):
             text += " [predicted]"
         elif row["chassis"] and source == ChassisSource.REQUESTED:
             text += " [requested]"
+        elif row["chassis_predicted"]:
+            predicted = row["chassis_predicted"]
+            text += f" [claimed; predicted {chassis_label(predicted, names.get(predicted))}]"
         return text
     return show
 
@@ -111,7 +115,8 @@ def verdicts_answer(topo: Topology, verdicts: list[NatVerdict]) -> Answer:
     mismatches = sum(1 for r in rows if r["intent_mismatch"])
     if mismatches:
         summary.append(f"{mismatches} NAT(s) where the CMS intent differs from what OVN does "
-                       "(see OWNER/INTENT with --wide, or ovninspect check)")
+                       "(OWNER/INTENT with --wide; ovninspect check explains each under "
+                       "fip-intent-mismatch or neutron-fip-not-distributed)")
     names = hostnames(topo)
     meta = {**rules_meta(topo), "summary": {m.value: counts.get(m, 0) for m in MODES}}
     notes = sorted({n for v in verdicts for n in v.notes})[:20]

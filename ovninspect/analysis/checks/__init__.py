@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Optional
 
 from ...topology import Topology
-from . import addressing, cms, gateways, nat, releases, routes
+from . import addressing, cms, gateways, nat, releases, routes, southbound
 from .base import ERROR, INFO, SEVERITIES, SEVERITY_RANK, WARNING, Context, Finding, Rule
 
 __all__ = ["ERROR", "INFO", "RULES", "SEVERITIES", "WARNING", "CheckResult", "Context",
@@ -112,7 +112,22 @@ RULES: tuple[Rule, ...] = (
          "that has: every NAT of the router is centralized"),
     Rule("gw-unknown-chassis", WARNING, gateways.gw_unknown_chassis,
          "a gateway member (or gateway router chassis) that is not a registered SB chassis; "
-         "error when no member is registered", needs="sb"),
+         "error when no member is registered (alias gw-member-unregistered)", needs="sb"),
+    Rule("gw-active-no-bridge-mapping", ERROR, southbound.gw_active_no_bridge_mapping,
+         "the claimed or predicted active gateway maps none of the external switch's "
+         "localnet networks: centralized NAT cannot reach the physical network", needs="sb"),
+    Rule("gw-no-ref-chassis", WARNING, southbound.gw_no_ref_chassis,
+         "an SB gateway group of two or more members with no ref_chassis: a lone surviving "
+         "member never takes over (info when nothing behind the router is bound)", needs="sb"),
+    Rule("sb-cr-unclaimed", ERROR, southbound.sb_cr_unclaimed,
+         "a cr-<dgp> binding that no chassis claims although members are registered",
+         needs="sb"),
+    Rule("sb-binding-dead-chassis", ERROR, southbound.sb_binding_dead_chassis,
+         "ports bound to a chassis that is gone, renamed (its host registered again under "
+         "another name) or that has no Chassis_Private row", needs="sb"),
+    Rule("fip-bound-elsewhere", WARNING, southbound.fip_bound_elsewhere,
+         "a distributed FIP whose port SB binds on a chassis other than its "
+         "requested-chassis", needs="sb"),
     Rule("fip-no-bridge-mapping", ERROR, gateways.fip_no_bridge_mapping,
          "a distributed FIP bound to a chassis whose bridge mappings lack the external "
          "network: black-holed", needs="sb"),
@@ -124,6 +139,8 @@ RULES: tuple[Rule, ...] = (
          "bug this topology can hit: affected range and fixed release"),
 )
 BY_SLUG: dict[str, Rule] = {r.slug: r for r in RULES}
+#: Other names a rule is known by (issue texts, older releases).
+ALIASES: dict[str, str] = {"gw-member-unregistered": "gw-unknown-chassis"}
 
 
 @dataclass
@@ -147,7 +164,7 @@ def resolve_slugs(values: Optional[Iterable[str]]) -> list[str]:
     out: list[str] = []
     for value in values or ():
         for slug in str(value).split(","):
-            slug = slug.strip()
+            slug = ALIASES.get(slug.strip(), slug.strip())
             if slug and slug not in out:
                 out.append(slug)
     unknown = [s for s in out if s not in BY_SLUG]

@@ -6,8 +6,8 @@ Intent comes from ``analysis.owners`` (Kube-OVN ``staleless``/``stateless``, Neu
 
 from __future__ import annotations
 
-from ...topology import Nat, Topology
-from ..owners import KUBE_OVN, NEUTRON
+from ...topology import Topology
+from ..owners import KUBE_OVN, NEUTRON, is_lb_backend
 from ..placement import CENTRALIZED, DISTRIBUTED, INACTIVE
 from .base import INFO, WARNING, Context, Finding
 
@@ -55,23 +55,6 @@ def fip_intent_mismatch(topo: Topology, ctx: Context) -> list[Finding]:
     return out
 
 
-def _lb_backend(topo: Topology, nat: Nat) -> bool:
-    """The FIP's logical_ip is a load-balancer backend on its router (Neutron keeps such
-    FIPs centralized on purpose)."""
-    router = topo.router_of(nat)
-    for lb in router.load_balancers:
-        for backends in lb.vips.values():
-            for backend in str(backends).split(","):
-                host = backend.strip()
-                if host.startswith("["):
-                    host = host[1:host.find("]")]
-                elif host.count(":") == 1:
-                    host = host.split(":")[0]
-                if host == nat.logical_ip:
-                    return True
-    return False
-
-
 def neutron_fip_not_distributed(topo: Topology, ctx: Context) -> list[Finding]:
     """``NB_Global external_ids:neutron:fip-distributed=True`` but a Neutron FIP lacks
     external_mac, or it differs from ``neutron:fip_external_mac``."""
@@ -94,7 +77,7 @@ def neutron_fip_not_distributed(topo: Topology, ctx: Context) -> list[Finding]:
                        f"(neutron:fip-distributed={flag}) but FIP {ids['neutron:fip_id']} has no "
                        f"external_mac: OVN centralizes {nat.external_ip} on the gateway")
             lsp = topo.lsp(nat.logical_port)
-            if _lb_backend(topo, nat):
+            if is_lb_backend(topo, nat):
                 severity = INFO
                 message += ("; its fixed IP is a load-balancer backend, which Neutron keeps "
                             "centralized on purpose")
@@ -104,9 +87,15 @@ def neutron_fip_not_distributed(topo: Topology, ctx: Context) -> list[Finding]:
                             "once it is up")
             else:
                 message += " (Neutron bugs LP #2025264, #2111593 left FIPs in this state)"
-            hint = ("Run the Neutron OVN DB sync/maintenance (neutron-ovn-db-sync-util --sync "
-                    "mode repair) or re-associate the FIP; external_mac should be "
-                    f"{expected or 'the FIP port MAC'}.")
+            if severity == INFO:
+                hint = ("Nothing to repair: Neutron means it this way"
+                        + (" (the FIP is centralized while its fixed IP is a load-balancer "
+                           "backend)." if is_lb_backend(topo, nat) else
+                           "; external_mac is set when the port comes up."))
+            else:
+                hint = ("Run the Neutron OVN DB sync/maintenance (neutron-ovn-db-sync-util "
+                        "--sync mode repair) or re-associate the FIP; external_mac should be "
+                        f"{expected or 'the FIP port MAC'}.")
         elif expected and nat.external_mac.lower() != expected.lower():
             message = (f"FIP {ids['neutron:fip_id']} has external_mac {nat.external_mac} but "
                        f"Neutron recorded neutron:fip_external_mac={expected}: ARP for "

@@ -139,7 +139,7 @@ def fip_no_bridge_mapping(topo: Topology, ctx: Context) -> list[Finding]:
         if binding is None or not binding.chassis:
             continue
         chassis = topo.chassis.get(binding.chassis)
-        if chassis is None or any(n in chassis.bridge_mappings for n in nets):
+        if chassis is None or chassis.maps(nets):
             continue
         host = f" ({chassis.hostname})" if chassis.hostname else ""
         mapped = ", ".join(f"{k}:{b}" for k, b in chassis.bridge_mappings.items()) or "none"

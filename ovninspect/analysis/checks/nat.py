@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from ...addr import in_network
+from ...addr import in_network, parse_ip
 from ...topology import Router, RouterPort, Topology
 from ...vocab import Cause, Flag
 from ..datapath import FLOWS_REJECTED, PREFIX_EXTERNAL_IP, logical_ip_is_prefix
@@ -27,9 +27,23 @@ _INVALID_HINTS = {
     10: "Point gateway_port at a distributed gateway port of this router, or clear it (a "
         "gateway router takes no gateway_port).",
     11: "Set gateway_port to the DGP that should carry this external IP, or use an external IP "
-        "inside one DGP's network; an off-link EIP then also needs an upstream route "
-        "(see eip-off-link).",
+        "inside one DGP's network; an external IP outside the DGP's networks also needs a "
+        "route on the upstream router.",
 }
+
+
+def _outside_every_dgp(topo: Topology, nat) -> bool:
+    ip = nat.external_ip.strip().split("/")[0]
+    if parse_ip(ip) is None:
+        return False
+    return not any(in_network(ip, n) for p in topo.router_of(nat).dgps for n in p.networks)
+
+
+def _same_family(ips: list[str], ip: str) -> list[str]:
+    """``ips`` of ``ip``'s address family, global addresses before link-local ones."""
+    v6 = ":" in ip
+    same = [a for a in ips if (":" in a) == v6]
+    return sorted(same, key=lambda a: a.lower().startswith("fe80:"))
 
 
 def nat_invalid(topo: Topology, ctx: Context) -> list[Finding]:
@@ -40,8 +54,9 @@ def nat_invalid(topo: Topology, ctx: Context) -> list[Finding]:
             continue
         hint = " ".join(_INVALID_HINTS[r] for r in v.rules if r in _INVALID_HINTS)
         message = v.reason
-        if 11 in v.rules:
-            message += " (it is also off-link for every DGP: see eip-off-link)"
+        if 11 in v.rules and _outside_every_dgp(topo, v.nat):
+            message += (" (it is also outside every DGP's networks: once a gateway_port is "
+                        "chosen, the upstream router needs a route to it)")
         out.append(Finding("nat-invalid", ERROR, ctx.nat_object(v.nat), message, hint,
                            ctx.nat_details(v.nat, ovn_rules=list(v.rules))))
     return out
@@ -364,7 +379,7 @@ def eip_off_link(topo: Topology, ctx: Context) -> list[Finding]:
         dynamic = _redistributes_nat(router, dgp)
         if dynamic and topo.rules.dynamic_routing:
             continue   # OVN advertises it itself: nothing to do upstream
-        via = ", ".join(dgp.ips) or dgp.name
+        via = ", ".join(_same_family(dgp.ips, v.nat.external_ip)) or dgp.name
         nets = ", ".join(dgp.networks)
         severity = WARNING
         message = (f"external IP {v.nat.external_ip} is outside every network of DGP "
