@@ -86,7 +86,10 @@ def _text(answer: Answer, f: Field, row: dict[str, Any]) -> str:
 
 
 def _longest_word(text: str) -> int:
-    return max((len(w) for w in text.split()), default=0)
+    """The widest unbreakable piece of a cell; words of a ``fix: `` line count with the
+    five-space indent its continuation lines get (_wrap)."""
+    return max((len(w) + (5 if line.startswith("fix: ") else 0)
+                for line in text.split("\n") for w in line.split()), default=0)
 
 
 def _widest_line(text: str) -> int:

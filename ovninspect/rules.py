@@ -77,6 +77,17 @@ RULES: tuple[VersionRule, ...] = (
                 "LB options:distributed"),
     VersionRule("dynamic_routing", 0, _SINCE_25_03,
                 "dynamic routing (SB Advertised_Route) exists (>= 25.03)", "dynamic routing"),
+    VersionRule("switch_lsp_links", 13, _SINCE_25_03,
+                "LSPs of type switch link two logical switches; rule 13 still looks for a "
+                "localnet on the DGP's direct peer switch only (>= 25.03)",
+                "switch-type LSPs"),
+    VersionRule("lr_disable_garp_rarp", 0, (((24, 3, 8), (24, 3, 99)), ((25, 3, 3), (25, 3, 99)),
+                                            ((25, 9, 1), (25, 9, 99)), ((26, 3, 0), None)),
+                "Logical_Router options:disable_garp_rarp silences GARP/RARP of the router's "
+                "peer ports (24.03.8, 25.03.3, 25.09.1, >= 26.03)", "LR disable_garp_rarp"),
+    VersionRule("lsp_disable_garp_rarp", 0, (((24, 9, 0), None),),
+                "Logical_Switch_Port options:disable_garp_rarp (>= 24.09)",
+                "LSP disable_garp_rarp"),
     # ovn-changes §1.1: 9c2f897bc/195331f5a in 24.03.7, 25.03.2, 25.09.0 (24.09 unreleased)
     VersionRule("claim_fighting", 24, (((0, 0, 0), (24, 3, 6)), ((24, 9, 0), _LAST_24_09),
                                        ((25, 3, 0), (25, 3, 1))),
@@ -159,3 +170,55 @@ def rules_for(version: OvnVersion) -> OvnRules:
     """The rules of ``version``'s release."""
     release = version.release
     return OvnRules(version, frozenset(r.name for r in RULES if r.applies(release)))
+
+
+# -- known issues of released builds (ovn-changes §2; check rule release-known-issue) ------
+
+
+@dataclass(frozen=True)
+class KnownIssue:
+    """A bug of some OVN releases that a snapshot's topology can run into."""
+
+    name: str
+    affected: tuple[tuple[Release, Release], ...]   # inclusive ranges
+    affected_text: str
+    fixed_text: str
+    text: str                                        # what goes wrong
+    component: str = "ovn-northd"                    # whose build the window is about
+
+    def applies(self, release: Release) -> bool:
+        return any(low <= release <= high for low, high in self.affected)
+
+
+_ANY = 99
+KNOWN_ISSUES: tuple[KnownIssue, ...] = (
+    # ovn-changes §2.3: 1b4058b91 and follow-ups in v26.03.0, all reverted in v26.03.2
+    KnownIssue("external-arp-26.03", (((26, 3, 0), (26, 3, 1)),), "26.03.0-26.03.1",
+               "26.03.2",
+               "ARP from localnet ports of DGP-attached switches is answered only on the "
+               "resident chassis; external ARP (distributed FIPs included) may fail"),
+    # ovn-changes §2.1: 621f85e92 in 24.03.8/25.03.3/25.09.3/26.03.1, reverted (30f431174)
+    # in 24.03.9/25.09.4/26.03.2; 25.03 has no release with the revert
+    KnownIssue("flow-restore-wait-deadlock",
+               (((24, 3, 8), (24, 3, 8)), ((25, 3, 3), (25, 3, _ANY)), ((25, 9, 3), (25, 9, 3)),
+                ((26, 3, 1), (26, 3, 1))),
+               "24.03.8, 25.03.3 and later 25.03, 25.09.3, 26.03.1",
+               "24.03.9, 25.09.4, 26.03.2 (no 25.03 release)",
+               "ovn-controller holds flow-restore-wait after a restart; when the chassis "
+               "reaches SB through an OVS bridge, OVS and OVN can deadlock (FDP-3862)",
+               component="ovn-controller"),
+    # ovn-changes §1.1: 9c2f897bc/195331f5a in 24.03.7, 25.03.2, 25.09.0 (24.09 unreleased)
+    KnownIssue("gateway-claim-flapping",
+               _BY_NAME["claim_fighting"].holds,  # type: ignore[arg-type]  (one place)
+               "before 24.03.7, all 24.09, 25.03.0-25.03.1", "24.03.7, 25.03.2, 25.09.0",
+               "with several gateway members two chassis can swap the cr-port claim every "
+               "500 ms and GARPs are lost while they fight; SB may name the lower-priority "
+               "gateway while computes send to the higher one", component="ovn-controller"),
+    # ovn-changes §2.7, version-lab.md reproducer: observed on 26.03.1 only
+    KnownIssue("northd-crash-dgp-router-peer", (((26, 3, 1), (26, 3, 1)),), "26.03.1",
+               "not known (23.03.1 and 25.03.0 handle the same NB; no later build tested)",
+               "ovn-northd 26.03.1 dies with SIGSEGV when it processes a NAT change of a "
+               "router whose DGP is peered directly to another router's port (peer=, no "
+               "switch), e.g. adding a NAT while it runs; a cold start on the finished NB "
+               "survived in the lab"),
+)

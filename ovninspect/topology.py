@@ -66,6 +66,12 @@ class RouterPort:
     has_ha_group: bool = False
     is_dgp: bool = False
     not_dgp_reason: Optional[str] = None        # when it has gateway config but is not a DGP
+    enabled: Optional[bool] = None              # LRP ``enabled`` (absent = enabled)
+
+    @property
+    def disabled(self) -> bool:
+        """``enabled=false``: northd builds no admission flows for the port (dgp-disabled)."""
+        return self.enabled is False
 
     @functools.cached_property
     def northd_networks(self) -> Optional[tuple[Address, ...]]:
@@ -325,7 +331,7 @@ class Topology:
 
     # -- NB -----------------------------------------------------------------------------
     _PORT_COLUMNS = ("networks", "options", "external_ids", "status", "peer",
-                     "gateway_chassis", "ha_chassis_group")
+                     "gateway_chassis", "ha_chassis_group", "enabled")
 
     def _members(self, uuids: Iterable[str], table: str) -> list[GatewayMember]:
         rows = self.nb.table(table).decoded_rows(("name", "chassis_name", "priority"))
@@ -345,7 +351,7 @@ class Topology:
             uuid=uuid, name=get("name", ""), router_uuid=router_uuid, router=router_name,
             mac=get("mac", ""), networks=tuple(get("networks", ())), options=get("options", {}),
             external_ids=get("external_ids", {}), status=get("status") or {},
-            peer=get("peer"),
+            peer=get("peer"), enabled=get("enabled"),
         )
         port.gateway_chassis = self._members(get("gateway_chassis", ()), "Gateway_Chassis")
         group_uuid = get("ha_chassis_group")

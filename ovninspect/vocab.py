@@ -45,6 +45,7 @@ class Flag(Word):
     OFF_LINK = "off-link"
     AMBIGUOUS_GATEWAY_PORT = "ambiguous-gateway-port"
     DNAT_BLACKHOLE = "dnat-blackhole"
+    SNAT_BLACKHOLE = "snat-blackhole"
     EMPTY_LOGICAL_PORT = "empty-logical-port"
     LOGICAL_PORT_MISSING = "logical-port-missing"
     RESIDE_ON_REDIRECT_CHASSIS = "reside-on-redirect-chassis"

@@ -537,6 +537,141 @@ def nat_spelling(lab: OvnLab) -> None:
         raw_nat(lab, "vpc1", type=kind, external_ip=ext, logical_ip=logical)
 
 
+def nb_rules(lab: OvnLab) -> None:
+    """The NB-only rules of issue #14 item 4 on one external switch external0 (localnet
+    external0); every router is Kube-OVN-shaped (:func:`vpc`).
+
+    * dgp-disabled: vpcD's DGP has enabled=false (FIP 10.9.101.41 distributed to podD,
+      snat 10.9.101.42, FIP 10.9.101.43 centralized to podD2).  Near miss: vpcE's DGP with
+      enabled=true written out (FIP 10.9.101.58 centralized to podE4).
+    * snat-blackhole: 10.9.101.52 on vpcE, an snat with logical_port podE2 and
+      external_mac.  Near misses: the FIP 10.9.101.51 (dnat_and_snat with port and MAC) and
+      the plain snat 10.9.101.53.
+    * fip-logical-ip-duplicate: 10.9.101.54 and 10.9.101.55 on vpcE both to 192.168.5.30.
+      Near miss: 10.9.101.56 to 192.168.5.31.
+    * fip-logical-ip-prefix: 10.9.101.57 to 192.168.5.22/32, distributed to podE3.
+    * gw-duplicate-member: vpcF's DGP has two Gateway_Chassis rows for node-1 (100 and 50);
+      vpcG's HA group has two HA_Chassis for node-3.  Near miss: vpcE (node-177, node-46).
+    * gr-has-dgp: gateway router gw1 (chassis node-1) whose port gw1-ext0 has a gateway
+      chassis.  gr-chassis-empty: gw3 with options:chassis="".  Near miss: gw2 (node-2).
+    * eip-duplicate: vpcH has no DGP, but its NAT 10.9.101.51 is vpcE's FIP.  Near miss:
+      vpcI, no DGP, NAT 10.9.101.61 nobody else uses.
+    * gw-garp-disabled: vpcJ has options:disable_garp_rarp=true, vpcK's DGP peer LSP
+      external0-vpcK has it.  Near miss: vpcE.
+    * transit-router-nat: vpcT's DGP is on ts1 (other_config:interconn-ts=ts1) and vpcT has
+      an snat; tr1 is a transit router (its port has options:requested-chassis) with an
+      snat.  Near miss: vpcE.
+    """
+    switch(lab, "external0", localnet="external0")
+    vpc(lab, "vpcD", "192.168.4.1/24", "external0", "10.9.101.4/24", mac_suffix=0x0d)
+    pod(lab, "vpcD-subnet1", "podD", "00:00:00:00:0d:20", "192.168.4.20")
+    lab.nbctl("lr-nat-add", "vpcD", "dnat_and_snat", "10.9.101.41", "192.168.4.20", "podD",
+              "00:00:00:00:0d:41")
+    lab.nbctl("lr-nat-add", "vpcD", "snat", "10.9.101.42", "192.168.4.0/24")
+    pod(lab, "vpcD-subnet1", "podD2", "00:00:00:00:0d:21", "192.168.4.21")
+    lab.nbctl("lr-nat-add", "vpcD", "dnat_and_snat", "10.9.101.43", "192.168.4.21")
+    lab.nbctl("set", "Logical_Router_Port", "vpcD-external0", "enabled=false")
+    vpc(lab, "vpcE", "192.168.5.1/24", "external0", "10.9.101.5/24", mac_suffix=0x0e)
+    lab.nbctl("set", "Logical_Router_Port", "vpcE-external0", "enabled=true")
+    for name, last in (("podE", 20), ("podE2", 21), ("podE3", 22), ("podE4", 23)):
+        pod(lab, "vpcE-subnet1", name, f"00:00:00:00:0e:{last:02x}", f"192.168.5.{last}")
+    lab.nbctl("lr-nat-add", "vpcE", "dnat_and_snat", "10.9.101.51", "192.168.5.20", "podE",
+              "00:00:00:00:0e:51")
+    raw_nat(lab, "vpcE", type="snat", external_ip="10.9.101.52", logical_ip="192.168.5.21",
+            logical_port="podE2", external_mac="00:00:00:00:0e:52")
+    lab.nbctl("lr-nat-add", "vpcE", "snat", "10.9.101.53", "192.168.5.0/24")
+    raw_nat(lab, "vpcE", type="dnat_and_snat", external_ip="10.9.101.54",
+            logical_ip="192.168.5.30")
+    raw_nat(lab, "vpcE", type="dnat_and_snat", external_ip="10.9.101.55",
+            logical_ip="192.168.5.30")
+    lab.nbctl("lr-nat-add", "vpcE", "dnat_and_snat", "10.9.101.56", "192.168.5.31")
+    raw_nat(lab, "vpcE", type="dnat_and_snat", external_ip="10.9.101.57",
+            logical_ip="192.168.5.22/32", logical_port="podE3",
+            external_mac="00:00:00:00:0e:57")
+    lab.nbctl("lr-nat-add", "vpcE", "dnat_and_snat", "10.9.101.58", "192.168.5.23")
+    # duplicate gateway members
+    vpc(lab, "vpcF", "192.168.6.1/24", "external0", "10.9.101.6/24",
+        members=(("node-1", 100),), mac_suffix=0x0f)
+    lab.nbctl("--id=@g", "create", "Gateway_Chassis", "name=vpcF-external0_node-1",
+              "chassis_name=node-1", "priority=50", "--", "add", "Logical_Router_Port",
+              "vpcF-external0", "gateway_chassis", "@g")
+    vpc(lab, "vpcG", "192.168.7.1/24", "external0", "10.9.101.7/24", members=(),
+        mac_suffix=0x10)
+    ha_group(lab, "vpcG-external0", "hagrp-vpcG", ("node-3", 100), ("node-4", 90))
+    lab.nbctl("--id=@h", "create", "HA_Chassis", "chassis_name=node-3", "priority=10",
+              "--", "add", "HA_Chassis_Group", "hagrp-vpcG", "ha_chassis", "@h")
+    # gateway routers
+    for gr, chassis, last in (("gw1", "node-1", 1), ("gw2", "node-2", 2), ("gw3", "", 3)):
+        lab.nbctl("lr-add", gr, "--", "set", "Logical_Router", gr,
+                  f'options:chassis="{chassis}"')
+        connect(lab, gr, "external0", f"{gr}-ext0", f"00:00:00:e1:20:{last:02x}",
+                f"10.9.101.{200 + last}/24")
+        lab.nbctl("lr-nat-add", gr, "snat", f"10.9.101.{200 + last}", f"10.{last}.0.0/16")
+    gateway(lab, "gw1-ext0", ("node-2", 10))
+    # routers without a DGP
+    vpc(lab, "vpcH", "192.168.8.1/24", "external0", "10.9.101.8/24", members=(),
+        mac_suffix=0x11)
+    lab.nbctl("lr-nat-add", "vpcH", "dnat_and_snat", "10.9.101.51", "192.168.8.51")
+    vpc(lab, "vpcI", "192.168.9.1/24", "external0", "10.9.101.9/24", members=(),
+        mac_suffix=0x12)
+    lab.nbctl("lr-nat-add", "vpcI", "dnat_and_snat", "10.9.101.61", "192.168.9.61")
+    # GARP switched off
+    vpc(lab, "vpcJ", "192.168.10.1/24", "external0", "10.9.101.10/24", mac_suffix=0x13)
+    lab.nbctl("set", "Logical_Router", "vpcJ", "options:disable_garp_rarp=true")
+    lab.nbctl("lr-nat-add", "vpcJ", "snat", "10.9.101.100", "192.168.10.0/24")
+    vpc(lab, "vpcK", "192.168.11.1/24", "external0", "10.9.101.11/24", mac_suffix=0x14)
+    lab.nbctl("set", "Logical_Switch_Port", "external0-vpcK", "options:disable_garp_rarp=true")
+    lab.nbctl("lr-nat-add", "vpcK", "snat", "10.9.101.110", "192.168.11.0/24")
+    # OVN-IC
+    switch(lab, "ts1")
+    lab.nbctl("set", "Logical_Switch", "ts1", "other_config:interconn-ts=ts1")
+    vpc(lab, "vpcT", "192.168.12.1/24", "ts1", "169.254.100.1/24", mac_suffix=0x15)
+    lab.nbctl("lr-nat-add", "vpcT", "snat", "169.254.100.1", "192.168.12.0/24")
+    lab.nbctl("lr-add", "tr1")
+    connect(lab, "tr1", "ts1", "tr1-ts1", "00:00:00:e1:30:01", "169.254.100.2/24")
+    lab.nbctl("lrp-add", "tr1", "tr1-az2", "00:00:00:e1:30:02", "169.254.200.1/24")
+    lab.nbctl("set", "Logical_Router_Port", "tr1-az2", "options:requested-chassis=az2-gw")
+    lab.nbctl("lr-nat-add", "tr1", "snat", "169.254.100.2", "192.168.13.0/24")
+
+
+def spine_leaf(lab: OvnLab) -> None:
+    """external-switch-via-spine (OVN >= 25.03, LSP type switch; needs a >= 25.03
+    ovn-nbctl for the ``peer`` column): vpcS's DGP is on leaf0, which has no localnet but is
+    linked by switch-type ports to spine0, which has one; FIP 10.9.101.91 to podS.  Near
+    miss: vpcN's DGP directly on spine0, FIP 10.9.101.92 to podN."""
+    switch(lab, "spine0", localnet="external0")
+    switch(lab, "leaf0")
+    lab.nbctl("lsp-add", "leaf0", "leaf0-spine0", "--", "lsp-set-type", "leaf0-spine0",
+              "switch", "--", "set", "Logical_Switch_Port", "leaf0-spine0",
+              "peer=spine0-leaf0")
+    lab.nbctl("lsp-add", "spine0", "spine0-leaf0", "--", "lsp-set-type", "spine0-leaf0",
+              "switch", "--", "set", "Logical_Switch_Port", "spine0-leaf0",
+              "peer=leaf0-spine0")
+    vpc(lab, "vpcS", "192.168.20.1/24", "leaf0", "10.9.101.90/24", mac_suffix=0x20)
+    pod(lab, "vpcS-subnet1", "podS", "00:00:00:00:20:91", "192.168.20.91")
+    lab.nbctl("lr-nat-add", "vpcS", "dnat_and_snat", "10.9.101.91", "192.168.20.91", "podS",
+              "00:00:00:00:20:a1")
+    vpc(lab, "vpcN", "192.168.21.1/24", "spine0", "10.9.101.89/24", mac_suffix=0x21)
+    pod(lab, "vpcN-subnet1", "podN", "00:00:00:00:21:92", "192.168.21.92")
+    lab.nbctl("lr-nat-add", "vpcN", "dnat_and_snat", "10.9.101.92", "192.168.21.92", "podN",
+              "00:00:00:00:21:a2")
+
+
+def router_peer(lab: OvnLab) -> None:
+    """release-known-issue, "crashes northd 26.03.1" (version-lab.md reproducer): s3's DGP
+    s3-ext0 is peered straight to s3up's port and s3 has an snat.  Near miss: s4/s4up, the
+    same pair without a NAT.  northd 26.03.1 starts on the finished NB; it dies when a NAT
+    of such a router changes while it runs (tests/test_check.py)."""
+    for r, last in (("s3", 3), ("s4", 4)):
+        lab.nbctl("lr-add", r, "--", "lr-add", f"{r}up")
+        lab.nbctl("lrp-add", r, f"{r}-ext0", f"00:00:00:0{last}:10:01", f"10.{last}.1.1/24",
+                  f"peer={r}up-dn")
+        lab.nbctl("lrp-add", f"{r}up", f"{r}up-dn", f"00:00:00:0{last}:20:01",
+                  f"10.{last}.1.2/24", f"peer={r}-ext0")
+        lab.nbctl("lrp-set-gateway-chassis", f"{r}-ext0", "ch1", "10")
+    lab.nbctl("lr-nat-add", "s3", "snat", "10.3.1.11", "192.168.3.0/24")
+
+
 # -- building into files -----------------------------------------------------------------------
 
 
@@ -545,6 +680,7 @@ class Scenario:
     name: str
     nb: Callable[[OvnLab], None]
     sb: Optional[Callable[[OvnLab], None]] = None
+    min_series: Optional[str] = None   # build with this OVN series' ovn-nbctl (newer NB columns)
 
 
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
@@ -566,6 +702,9 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
     Scenario("sb_gateways", sb_gateways_nb, sb_gateways_sb),
     Scenario("sb_claims", sb_claims_nb, sb_claims_sb),
     Scenario("clean", clean),
+    Scenario("nb_rules", nb_rules),
+    Scenario("spine_leaf", spine_leaf, min_series="25.03"),
+    Scenario("router_peer", router_peer),
 )}
 
 
@@ -574,7 +713,7 @@ def build(name: str, out_dir: Path) -> tuple[Path, Optional[Path]]:
     from tests.oracle import stop_lab
 
     scenario = SCENARIOS[name]
-    lab = OvnLab()
+    lab = OvnLab(build=scenario_build(scenario))
     try:
         lab.start_nb()
         if scenario.sb is not None:
@@ -594,6 +733,20 @@ def build(name: str, out_dir: Path) -> tuple[Path, Optional[Path]]:
         return nb, sb
     finally:
         stop_lab(lab)
+
+
+def scenario_build(scenario: Scenario):
+    """The OVN build a scenario is made with: the host's, or for ``min_series`` the first
+    installed build of that series or newer (LookupError when there is none)."""
+    if scenario.min_series is None:
+        return None
+    from tests.ovnlab import builds
+
+    want = tuple(int(x) for x in scenario.min_series.split("."))
+    for b in builds():
+        if tuple(int(x) for x in b.series.split(".")) >= want:
+            return b
+    raise LookupError(f"scenario {scenario.name} needs OVN >= {scenario.min_series}")
 
 
 _BUILT: dict[str, tuple[Path, Optional[Path]]] = {}

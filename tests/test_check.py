@@ -143,25 +143,26 @@ def test_nat_spelling_per_release():
                                       "NAT 10.9.101.33.7 on vpc1": "error"})
     assert_found(old, "nat-prefix-external-ip", {})
     got = assert_found(old, "nat-flows-rejected", {
-        "NAT 10.9.101.31/32 on vpc1": "error", "NAT 010.9.101.32 on vpc1": "error",
-        "NAT 10.9.101.36 on vpc1": "error"})
+        "NAT 10.9.101.31/32 on vpc1": "error", "NAT 010.9.101.32 on vpc1": "error"})
     assert "not SNATed to 10.9.101.31" in got["NAT 10.9.101.31/32 on vpc1"].message
     assert "nothing is translated" in got["NAT 010.9.101.32 on vpc1"].message
-    assert "is not DNATed to 192.168.0.36/32" in got["NAT 10.9.101.36 on vpc1"].message
+    # a logical_ip prefix has its own rule (one finding for one problem)
+    got = assert_found(old, "fip-logical-ip-prefix", {"NAT 10.9.101.36 on vpc1": "error"})
+    assert "ct_dnat(192.168.0.36/32)" in got["NAT 10.9.101.36 on vpc1"].message
     new = check("nat_spelling", ovn_version="25.03")
     assert_found(new, "nat-invalid", {})
     got = assert_found(new, "nat-prefix-external-ip", {"NAT 10.9.101.30/24 on vpc1": "error"})
     assert "every address of 10.9.101.0/24" in got["NAT 10.9.101.30/24 on vpc1"].message
     got = assert_found(new, "nat-flows-rejected", {
         "NAT 10.9.101.30/24 on vpc1": "error", "NAT 10.9.101.31/32 on vpc1": "error",
-        "NAT 010.9.101.32 on vpc1": "error", "NAT 10.9.101.33.7 on vpc1": "error",
-        "NAT 10.9.101.36 on vpc1": "error"})
+        "NAT 010.9.101.32 on vpc1": "error", "NAT 10.9.101.33.7 on vpc1": "error"})
+    assert_found(new, "fip-logical-ip-prefix", {"NAT 10.9.101.36 on vpc1": "error"})
     assert "ARP for 10.9.101.33 is still answered" in got["NAT 10.9.101.33.7 on vpc1"].message
 
 
 @ovn
 @pytest.mark.parametrize("scenario", ["nat_invalid", "nat_inactive", "dnat_blackhole",
-                                      "nat_spelling"])
+                                      "nat_spelling", "nb_rules"])
 def test_nat_rules_agree_with_northd(scenario, ovn_build):
     """On every OVN build: nat-invalid/nat-inactive <=> northd builds no NAT flows for the
     row; dnat-blackhole => northd centralizes the DNAT on the gateway."""
@@ -456,7 +457,10 @@ def test_fixture_kubeovn_5050():
     topo = Topology(open_snapshot(str(d / "nb.db")), open_snapshot(str(d / "sb.db"), "sb"))
     result = run_checks(topo)
     assert [(f.rule, f.severity, f.object) for f in result.findings] == [
-        ("fip-intent-mismatch", "warning", "NAT 10.9.101.9 on vpc1")]
+        ("fip-intent-mismatch", "warning", "NAT 10.9.101.9 on vpc1"),
+        # northd 23.03.1 wrote the NB: before the claim-fighting fix, and the DGP has two
+        # gateway members (release-known-issue)
+        ("release-known-issue", "info", "gateway-claim-flapping")]
     assert "kubeovn/kube-ovn#5050" in result.findings[0].message
 
 
@@ -471,3 +475,248 @@ def test_fixture_edge_nat_invalid_matches_northd_warnings():
     assert result.findings
     ips = {f.details["external_ip"] for f in result.findings}
     assert "10.9.101.13" in ips and "10.9.120.34" in ips, warned
+
+
+# -- NB-only rules of issue #14 item 4 (scenario nb_rules) --------------------------------
+
+
+@ovn
+def test_nb_rules_findings():
+    """Every new rule on its trigger and not on its near miss (tests/check_scenarios.py
+    nb_rules)."""
+    result = check("nb_rules", ovn_version="26.03.2")
+    got = assert_found(result, "dgp-disabled", {"vpcD-external0": "error"})
+    assert "enabled=false" in got["vpcD-external0"].message
+    assert "enabled=true" in got["vpcD-external0"].hint
+    got = assert_found(result, "snat-blackhole", {"NAT 10.9.101.52 on vpcE": "error"})
+    assert "un-SNAT runs only on the active gateway" in got["NAT 10.9.101.52 on vpcE"].message
+    assert got["NAT 10.9.101.52 on vpcE"].details["logical_port"] == "podE2"
+    assert_found(result, "dnat-blackhole", {})
+    got = assert_found(result, "fip-logical-ip-duplicate",
+                       {"NAT 10.9.101.54, 10.9.101.55 on vpcE": "warning"})
+    assert got["NAT 10.9.101.54, 10.9.101.55 on vpcE"].details["logical_ip"] == "192.168.5.30"
+    got = assert_found(result, "fip-logical-ip-prefix", {"NAT 10.9.101.57 on vpcE": "error"})
+    assert "ct_dnat(192.168.5.22/32)" in got["NAT 10.9.101.57 on vpcE"].message
+    assert not [f for f in result.findings if f.rule == "nat-flows-rejected"
+                and "10.9.101.57" in f.object]        # one finding for one problem
+    got = assert_found(result, "gw-duplicate-member", {"vpcF-external0": "warning",
+                                                       "vpcG-external0": "warning"})
+    assert got["vpcF-external0"].details["duplicated"] == {"node-1": [100, 50]}
+    assert got["vpcG-external0"].details["duplicated"] == {"node-3": [100, 10]}
+    got = assert_found(result, "gr-has-dgp", {"gw1-ext0": "error"})
+    assert "Bad configuration" in got["gw1-ext0"].message
+    got = assert_found(result, "gr-chassis-empty", {"gw3": "error"})
+    assert "not as a distributed router" in got["gw3"].message
+    got = assert_found(result, "eip-duplicate", {"NAT 10.9.101.51 on vpcE, vpcH": "error"})
+    assert "vpcH has no DGP" not in got["NAT 10.9.101.51 on vpcE, vpcH"].message
+    assert "answers ARP for it on every chassis" in got["NAT 10.9.101.51 on vpcE, vpcH"].message
+    got = assert_found(result, "gw-garp-disabled", {"vpcJ-external0": "warning",
+                                                    "vpcK-external0": "warning"})
+    assert "router vpcJ" in got["vpcJ-external0"].message
+    assert "external0-vpcK" in got["vpcK-external0"].message
+    got = assert_found(result, "transit-router-nat", {"vpcT": "warning", "tr1": "warning"})
+    assert "transit switch ts1" in got["vpcT"].message
+    assert "requested-chassis" in got["tr1"].message
+    assert_found(result, "external-switch-via-spine", {})
+
+
+@ovn
+def test_gw_garp_disabled_per_release():
+    """The LR option is honoured from 24.03.8/25.03.3/25.09.1/26.03.0, the LSP option from
+    24.09 (rules.py): before, the finding is info and says the option is ignored."""
+    got = assert_found(check("nb_rules", ovn_version="25.03.0", rules=["gw-garp-disabled"]),
+                       "gw-garp-disabled", {"vpcJ-external0": "info",
+                                            "vpcK-external0": "warning"})
+    assert "does not honour it" in got["vpcJ-external0"].message
+    assert_found(check("nb_rules", ovn_version="25.03.3", rules=["gw-garp-disabled"]),
+                 "gw-garp-disabled", {"vpcJ-external0": "warning",
+                                      "vpcK-external0": "warning"})
+    assert_found(check("nb_rules", ovn_version="23.03.1", rules=["gw-garp-disabled"]),
+                 "gw-garp-disabled", {"vpcJ-external0": "info", "vpcK-external0": "info"})
+
+
+@ovn
+def test_failover_sim_disabled_dgp_and_snat_blackhole():
+    """failover-sim: everything behind a disabled DGP is unreachable with the reason; the
+    black-holed snat too; the enabled near miss is reachable."""
+    from ovninspect.analysis.failover import build_model, simulate
+
+    topo = topology("nb_rules", "26.03.2")
+    scenario = simulate(build_model(topo), [])
+    by = {(r.entry.router, r.entry.external_ip, r.entry.type): r.outcome
+          for r in scenario.results}
+    for key in (("vpcD", "10.9.101.41", "dnat_and_snat"), ("vpcD", "10.9.101.42", "snat"),
+                ("vpcD", "10.9.101.43", "dnat_and_snat"),
+                ("vpcD", "10.9.101.4", "router-port")):
+        assert by[key].reachable is False and "enabled=false" in by[key].reason, key
+    assert by[("vpcE", "10.9.101.5", "router-port")].reachable is True
+    assert by[("vpcE", "10.9.101.58", "dnat_and_snat")].reachable is True
+    snat = by[("vpcE", "10.9.101.52", "snat")]
+    assert snat.reachable is False and "black-holed" in snat.reason
+
+
+def _of(facts, router: str, stage: str, *needles: str) -> list:
+    return [f for f in facts.of(router, stage) if all(n in f.match for n in needles)]
+
+
+@ovn
+def test_nb_rules_agree_with_northd(ovn_build):
+    """On every OVN build, what the NB-dependent findings claim is what northd does
+    (northd's logical flows, port bindings, datapaths and log)."""
+    from tests.check_scenarios import SCENARIOS  # noqa: F401  (scenario names)
+    from tests.northd_facts import northd_facts
+
+    nb, _ = built("nb_rules")
+    facts = northd_facts(nb, ovn_build, ["lr_in_admission", "lr_in_ip_input",
+                                         "lr_in_unsnat", "lr_out_snat"])
+    assert facts.error is None, facts.error
+    result = check("nb_rules", ovn_version=ovn_build.release)
+    found = {(f.rule, f.object) for f in result.findings}
+    # dgp-disabled: no admission for the router MAC or broadcast on vpcD's DGP, as on vpcE
+    assert ("dgp-disabled", "vpcD-external0") in found
+    for router, mac, admitted in (("vpcD", "00:00:00:e1:0d:01", False),
+                                  ("vpcE", "00:00:00:e1:0e:01", True)):
+        dgp = f'inport == "{router}-external0"'
+        assert bool(_of(facts, router, "lr_in_admission", f"eth.dst == {mac}", dgp)) == admitted
+        assert bool(_of(facts, router, "lr_in_admission", "eth.mcast", dgp)) == admitted
+    # snat-blackhole: ARP on podE2's chassis with the MAC, un-SNAT only on the gateway
+    arp = _of(facts, "vpcE", "lr_in_ip_input", "arp.tpa == 10.9.101.52",
+              'is_chassis_resident("podE2")')
+    assert arp and "eth.src = 00:00:00:00:0e:52" in arp[0].actions
+    unsnat = _of(facts, "vpcE", "lr_in_unsnat", "ip4.dst == 10.9.101.52")
+    assert unsnat and all('is_chassis_resident("cr-vpcE-external0")' in f.match
+                          for f in unsnat)
+    # gr-has-dgp: northd's warning, no cr port, the port bound as l3gateway on node-1
+    assert ("gr-has-dgp", "gw1-ext0") in found
+    assert "Bad configuration: distributed gateway port configured on port gw1-ext0" \
+        in facts.log
+    assert "cr-gw1-ext0" not in facts.bindings
+    assert facts.bindings["gw1-ext0"]["type"] == "l3gateway"
+    assert facts.bindings["gw1-ext0"]["options"]["l3gateway-chassis"] == "node-1"
+    # gr-chassis-empty: a gateway router bound to "" (not a distributed router)
+    assert ("gr-chassis-empty", "gw3") in found and ("gr-chassis-empty", "gw2") not in found
+    assert facts.bindings["gw3-ext0"]["type"] == "l3gateway"
+    assert facts.bindings["gw3-ext0"]["options"]["l3gateway-chassis"] == ""
+    # eip-duplicate: vpcH (no DGP) answers ARP for vpcE's FIP, on every chassis and port
+    for router, ip in (("vpcH", "10.9.101.51"), ("vpcI", "10.9.101.61")):
+        arp = _of(facts, router, "lr_in_ip_input", f"arp.tpa == {ip}")
+        assert any("is_chassis_resident" not in f.match and "inport" not in f.match
+                   for f in arp), (router, arp)
+    assert not [o for r, o in found if r == "eip-duplicate" and "10.9.101.61" in o]
+    # fip-logical-ip-duplicate: same match and priority, different ct_snat addresses
+    def snat_actions(log_ip: str) -> dict:
+        groups: dict = {}
+        for f in _of(facts, "vpcE", "lr_out_snat", f"ip4.src == {log_ip} "):
+            groups.setdefault((f.priority, f.match), set()).add(f.actions)
+        return groups
+    assert ("fip-logical-ip-duplicate", "NAT 10.9.101.54, 10.9.101.55 on vpcE") in found
+    dup = snat_actions("192.168.5.30")
+    assert dup and all(len(a) == 2 for a in dup.values()), dup
+    single = snat_actions("192.168.5.31")
+    assert single and all(len(a) == 1 for a in single.values()), single
+    # gw-garp-disabled: northd copies the LR option to the datapath where it is honoured
+    honoured = topology("nb_rules", ovn_build.release).rules.lr_disable_garp_rarp
+    assert (facts.datapaths["vpcJ"].get("disable_garp_rarp") == "true") == honoured
+    assert facts.datapaths["vpcE"].get("disable_garp_rarp") in (None, "false")
+
+
+# -- external-switch-via-spine (OVN >= 25.03 switch-type ports) ---------------------------
+
+
+def _spine_built():
+    try:
+        return built("spine_leaf")
+    except LookupError as exc:
+        pytest.skip(str(exc))
+
+
+@ovn
+def test_external_switch_via_spine():
+    _spine_built()
+    got = assert_found(check("spine_leaf", ovn_version="25.03.0"),
+                       "external-switch-via-spine", {"vpcS-leaf0": "warning"})
+    assert "cr-leaf0-vpcS" in got["vpcS-leaf0"].message
+    assert "10.9.101.91" in got["vpcS-leaf0"].message
+    assert_found(check("spine_leaf", ovn_version="24.09.0"), "external-switch-via-spine", {})
+
+
+@ovn
+def test_spine_leaf_agrees_with_northd(ovn_build):
+    """northd >= 25.03 centralizes vpcS's FIP (peer cr port cr-leaf0-vpcS) and keeps
+    vpcN's distributed; ovninspect's verdicts and the rule follow it on every build."""
+    from ovninspect.analysis.placement import classify_all
+    from tests.northd_facts import northd_facts
+
+    nb, _ = _spine_built()
+    oracle = run_northd_oracle(nb, build=ovn_build)
+    topo = topology("spine_leaf", ovn_build.release)
+    for v in classify_all(topo):
+        assert oracle[v.nat.uuid].verdict == v.mode, (v.nat.external_ip, v.mode,
+                                                      oracle[v.nat.uuid].summary())
+    new = topo.rules.switch_lsp_links
+    modes = {v.nat.external_ip: v.mode for v in classify_all(topo)}
+    assert modes["10.9.101.91"] == ("centralized" if new else "distributed")
+    assert modes["10.9.101.92"] == "distributed"
+    facts = northd_facts(nb, ovn_build, [])
+    assert ("cr-leaf0-vpcS" in facts.bindings) == new
+    fired = {f.object for f in check("spine_leaf", ovn_version=ovn_build.release).findings
+             if f.rule == "external-switch-via-spine"}
+    assert fired == ({"vpcS-leaf0"} if new else set())
+
+
+# -- release-known-issue ---------------------------------------------------------------
+
+
+@ovn
+@pytest.mark.parametrize("version,issues", [
+    ("26.03.0", {"external-arp-26.03"}),
+    ("26.03.1", {"external-arp-26.03", "flow-restore-wait-deadlock"}),
+    ("26.03.2", set()),
+    ("25.03.1", {"gateway-claim-flapping"}),
+    ("25.03.3", {"flow-restore-wait-deadlock"}),
+    ("24.03.6", {"gateway-claim-flapping"}),
+    ("24.03.8", {"flow-restore-wait-deadlock"}),
+    ("24.03.9", set()),
+])
+def test_release_known_issue(version, issues):
+    """One info finding per issue of the release that the topology can hit (the clean
+    scenario has one DGP with two members); ranges from rules.KNOWN_ISSUES."""
+    result = check("clean", ovn_version=version)
+    got = of_rule(result, "release-known-issue")
+    assert set(got) == issues
+    for f in got.values():
+        assert f.severity == "info" and f.details["fixed"] in f.message
+    # without a northd_internal_version or an override the patch release is unknown
+    assert not of_rule(run_checks(topology("clean")), "release-known-issue")
+
+
+@ovn
+def test_release_known_issue_northd_crash(ovn_build):
+    """northd 26.03.1 starts on the router_peer NB but dies (SIGSEGV) as soon as a NAT of
+    such a router changes while it runs; 23.03.1 and 25.03.0 carry on.  The finding names
+    the NAT-carrying pair only and fires exactly for the crashing build."""
+    from tests.oracle import OracleError, stop_lab, sync_northd
+    from tests.ovnlab import OvnLab
+
+    nb, _ = built("router_peer")
+    got = of_rule(check("router_peer", ovn_version="26.03.1"), "release-known-issue")
+    assert got["northd-crash-dgp-router-peer"].details["objects"] == ["s3-ext0"]
+    assert "northd-crash-dgp-router-peer" not in of_rule(
+        check("router_peer", ovn_version="25.03.0"), "release-known-issue")
+    expect = "northd-crash-dgp-router-peer" in of_rule(
+        check("router_peer", ovn_version=ovn_build.release), "release-known-issue")
+    lab = OvnLab(build=ovn_build)
+    try:
+        lab.start_nb(nb, upgrade=True).start_sb().start_northd()
+        sync_northd(lab, 15)                                   # a cold start survives
+        lab.nbctl("lr-nat-add", "s3", "snat", "10.3.1.12", "192.168.30.0/24")
+        try:
+            sync_northd(lab, 15)
+            crashed = ""
+        except OracleError as exc:
+            crashed = str(exc)
+    finally:
+        stop_lab(lab)
+    assert bool(crashed) == expect, crashed
+    if crashed:
+        assert "SIGSEGV" in crashed

@@ -63,6 +63,11 @@ def _stateless(nat: Nat) -> bool:
     return nat.type == "dnat_and_snat" and nat.options.get("stateless", "").lower() == "true"
 
 
+def logical_ip_is_prefix(nat: Nat) -> bool:
+    """``logical_ip`` written with a prefix length (``10.15.0.5/32``)."""
+    return lex_constant(nat.logical_ip).kind == MASKED
+
+
 def datapath_effect(nat: Nat, ext: Address, distributed: bool) -> Optional[DatapathEffect]:
     """None when the NAT's flows do what the row says; otherwise what they do.
 

@@ -384,6 +384,15 @@ class _Builder:
 
     def dgp(self, port: RouterPort) -> GatewaySet:
         dep = self._dgp.get(port.uuid)
+        if dep is None and port.disabled:
+            # check dgp-disabled: no admission flows for the router MAC, broadcast or ARP
+            # on this port (northd 23.03.1, 25.03.0, 26.03.1; tests/evidence)
+            dep = Fixed(False, f"DGP {port.name} has enabled=false: northd admits no traffic "
+                        "to the router MAC and answers no ARP on it, so nothing behind it is "
+                        "reachable from outside (a distributed FIP only while an upstream ARP "
+                        "entry for it lasts)", (20,))
+            dep.label = port.name
+            self._dgp[port.uuid] = dep  # type: ignore[assignment]
         if dep is None:
             mappings = None
             networks: tuple[str, ...] = ()
@@ -458,8 +467,10 @@ class _Builder:
     def nat_dep(self, router: Router, verdict: NatVerdict) -> Dependency:
         if verdict.mode == INACTIVE:
             return Fixed(False, f"inactive: {verdict.reason}", verdict.rules)
-        if Flag.DNAT_BLACKHOLE in verdict.flags:
+        if Flag.DNAT_BLACKHOLE in verdict.flags or Flag.SNAT_BLACKHOLE in verdict.flags:
             return Fixed(False, f"black-holed: {verdict.reason}", verdict.rules)
+        if verdict.gateway_port is not None and verdict.gateway_port.disabled:
+            return self.dgp(verdict.gateway_port)
         if verdict.datapath is not None and verdict.datapath.unreachable(verdict.nat.type):
             return Fixed(False, f"not translated: {verdict.reason}", verdict.rules)
         if router.is_gateway_router:

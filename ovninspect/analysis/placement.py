@@ -359,14 +359,9 @@ def classify(topo: Topology, facts: _RouterFacts, nat: Nat, where: dict) -> NatV
     else:
         verdict = NatVerdict(nat, CENTRALIZED, f"{nat.type} is never distributed: handled on "
                              f"the active gateway of DGP {dgp.name}", (14,), gateway_port=dgp)
-        if (nat.type == "dnat" and nat.logical_port is not None
-                and nat.external_mac is not None and eth_addr_from_string(nat.external_mac)):
-            verdict.flags.append(Flag.DNAT_BLACKHOLE)
-            verdict.rules = (14, 16)
-            verdict.reason += (f"; but with logical_port and external_mac set, ARP for "
-                               f"{nat.external_ip} is answered from {nat.logical_port}'s chassis "
-                               "while DNAT runs only on the gateway: inbound traffic is "
-                               "black-holed")
+        if (nat.logical_port is not None and nat.external_mac is not None
+                and eth_addr_from_string(nat.external_mac)):
+            _blackhole(nat, verdict)
     if flags:
         verdict.flags[:0] = flags
         if Flag.AMBIGUOUS_GATEWAY_PORT in flags:
@@ -381,6 +376,25 @@ def classify(topo: Topology, facts: _RouterFacts, nat: Nat, where: dict) -> NatV
         (verdict.chassis, verdict.chassis_source,
          verdict.chassis_predicted) = _where_centralized(topo, dgp, where)
     return verdict
+
+
+BLACKHOLE_FLAGS = {"dnat": Flag.DNAT_BLACKHOLE, "snat": Flag.SNAT_BLACKHOLE}
+
+
+def _blackhole(nat: Nat, verdict: NatVerdict) -> None:
+    """Rule 16 for dnat and snat alike: northd programs the ARP reply for external_ip with
+    external_mac on the logical_port's chassis (it checks only MAC and port, not the type),
+    but the translation of a dnat or snat runs only on the gateway, and the external switch
+    has no L2 entry for that MAC (dnat_and_snat only).  Observed with northd 23.03.1, 25.03.0
+    and 26.03.1 (tests/evidence/nb-rules-trace.txt)."""
+    verdict.flags.append(BLACKHOLE_FLAGS[nat.type])
+    verdict.rules = (14, 16)
+    lost = ("inbound traffic" if nat.type == "dnat"
+            else "return traffic of its connections (un-SNAT)")
+    verdict.reason += (f"; but with logical_port and external_mac set, ARP for "
+                       f"{nat.external_ip} is answered from {nat.logical_port}'s chassis "
+                       f"while {nat.type.upper()} runs only on the gateway: {lost} is "
+                       "black-holed")
 
 
 def _apply_datapath(topo: Topology, router: Router, ext: Address, verdict: NatVerdict) -> None:

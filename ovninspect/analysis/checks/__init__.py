@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Optional
 
 from ...topology import Topology
-from . import addressing, cms, gateways, nat, routes, southbound
+from . import addressing, cms, gateways, nat, releases, routes, southbound
 from .base import ERROR, INFO, SEVERITIES, SEVERITY_RANK, WARNING, Context, Finding, Rule
 
 __all__ = ["ERROR", "INFO", "RULES", "SEVERITIES", "WARNING", "CheckResult", "Context",
@@ -36,6 +36,20 @@ RULES: tuple[Rule, ...] = (
     Rule("dnat-blackhole", ERROR, nat.dnat_blackhole,
          "a dnat with logical_port and external_mac: ARP is answered from the port's chassis "
          "but DNAT runs only on the gateway"),
+    Rule("snat-blackhole", ERROR, nat.snat_blackhole,
+         "an snat with logical_port and external_mac: ARP for the external IP is answered "
+         "from the port's chassis but un-SNAT runs only on the gateway, so return traffic "
+         "is lost"),
+    Rule("fip-logical-ip-prefix", ERROR, nat.fip_logical_ip_prefix,
+         "a dnat_and_snat/dnat whose logical_ip is written as a prefix (10.15.0.5/32): "
+         "northd accepts it but ct_dnat(<prefix>) does not parse on the chassis, so nothing "
+         "is DNATed"),
+    Rule("fip-logical-ip-duplicate", WARNING, nat.fip_logical_ip_duplicate,
+         "two dnat_and_snat on one router with the same logical_ip: their SNAT flows have "
+         "the same match and priority, outbound traffic uses either external IP"),
+    Rule("transit-router-nat", WARNING, nat.transit_router_nat,
+         "stateful NAT/LB on an OVN-IC transit router or on a router attached to a transit "
+         "switch: conntrack is not shared between availability zones"),
     Rule("fip-port-missing", ERROR, nat.fip_port_missing,
          "a distributed FIP whose logical_port is empty or names no switch port: resident on "
          "no chassis"),
@@ -78,6 +92,24 @@ RULES: tuple[Rule, ...] = (
          "never bound"),
     Rule("gw-both-hcg-and-gc", WARNING, gateways.gw_both_hcg_and_gc,
          "a router port with both ha_chassis_group and gateway_chassis: the group wins"),
+    Rule("dgp-disabled", ERROR, gateways.dgp_disabled,
+         "a distributed gateway port with enabled=false: no traffic to its router MAC and no "
+         "ARP is admitted, so its IPs, NATs and LB VIPs are unreachable"),
+    Rule("gw-duplicate-member", WARNING, gateways.gw_duplicate_member,
+         "one chassis twice in a port's Gateway_Chassis or HA group (an ovn-nbctl bug before "
+         "24.03.7/25.03.2): the priority it gets is not defined"),
+    Rule("gr-has-dgp", ERROR, gateways.gr_has_dgp,
+         "a gateway router's port with gateway chassis or an HA group: northd ignores them "
+         "('Bad configuration'), no failover"),
+    Rule("gr-chassis-empty", ERROR, gateways.gr_chassis_empty,
+         "options:chassis=\"\": still a gateway router, bound to a chassis that never exists, "
+         "so its ports, NATs and LBs are down"),
+    Rule("gw-garp-disabled", WARNING, gateways.gw_garp_disabled,
+         "disable_garp_rarp on a DGP's router or peer switch port: a gateway failover is not "
+         "announced upstream (info when this OVN release ignores the option)"),
+    Rule("external-switch-via-spine", WARNING, gateways.external_switch_via_spine,
+         "OVN >= 25.03: a DGP's switch has no localnet but a switch-type port links it to one "
+         "that has: every NAT of the router is centralized"),
     Rule("gw-unknown-chassis", WARNING, gateways.gw_unknown_chassis,
          "a gateway member (or gateway router chassis) that is not a registered SB chassis; "
          "error when no member is registered (alias gw-member-unregistered)", needs="sb"),
@@ -102,6 +134,9 @@ RULES: tuple[Rule, ...] = (
     Rule("active-not-preferred", INFO, gateways.active_not_preferred,
          "the observed active gateway is not the highest-priority live member",
          needs="sb|nb-status"),
+    Rule("release-known-issue", INFO, releases.release_known_issue,
+         "the OVN release in NB_Global northd_internal_version (or --ovn-version) has a known "
+         "bug this topology can hit: affected range and fixed release"),
 )
 BY_SLUG: dict[str, Rule] = {r.slug: r for r in RULES}
 #: Other names a rule is known by (issue texts, older releases).

@@ -185,3 +185,192 @@ def active_not_preferred(topo: Topology, ctx: Context) -> list[Finding]:
                                _details(dgp, observed=observed, observed_source=source,
                                         preferred=preferred.chassis)))
     return out
+
+
+def dgp_disabled(topo: Topology, ctx: Context) -> list[Finding]:
+    """A DGP with ``enabled=false``: northd builds no lr_in_admission flow for the router
+    MAC or for broadcast on it, so ARP for its IPs and FIPs is never answered and nothing
+    addressed to the router MAC enters (northd 23.03.1, 25.03.0, 26.03.1 and ovn-trace:
+    tests/evidence/nb-rules-trace.txt).  A distributed FIP keeps its own-MAC admission
+    flow, so a sender with a cached ARP entry still reaches it until the entry expires."""
+    out = []
+    for router in topo.iter_routers():
+        for dgp in router.dgps:
+            if not dgp.disabled:
+                continue
+            nats = [n for n in router.nats if n.gateway_port_uuid in (None, dgp.uuid)]
+            lbs = sum(len(lb.vips) for lb in router.load_balancers)
+            message = (f"distributed gateway port of {router.name} has enabled=false: northd "
+                       f"admits no traffic to its MAC {dgp.mac} and answers no ARP on it, so "
+                       f"its addresses ({', '.join(dgp.ips) or 'none'}), "
+                       f"{len(nats)} NAT(s) (centralized ones and the return traffic of "
+                       f"SNAT at once; distributed FIPs as soon as the upstream's ARP entry "
+                       f"expires) and {lbs} load balancer VIP(s) are unreachable from outside")
+            hint = (f"Enable it (ovn-nbctl set Logical_Router_Port {dgp.name} enabled=true), "
+                    "or remove the router's NATs if it is meant to be down.")
+            out.append(Finding("dgp-disabled", ERROR, dgp.name, message, hint,
+                               _details(dgp, nat_uuids=[n.uuid for n in nats])))
+    return out
+
+
+def gw_duplicate_member(topo: Topology, ctx: Context) -> list[Finding]:
+    """Two Gateway_Chassis rows of one LRP, or two HA_Chassis of one group, naming the same
+    chassis (ovn-nbctl lrp-set-gateway-chassis could add a second row before 24.03.7,
+    25.03.2, 25.09.0: ovn-changes §2.1).  Both reach SB; the priority used is ambiguous."""
+    out = []
+    for port in topo.router_ports.values():
+        for source, members in (("gateway_chassis", port.gateway_chassis),
+                                ("ha_chassis_group", port.ha_members)):
+            seen: dict[str, list[int]] = {}
+            for m in members:
+                seen.setdefault(m.chassis, []).append(m.priority)
+            dups = {ch: sorted(p, reverse=True) for ch, p in seen.items() if len(p) > 1}
+            if not dups:
+                continue
+            where = (f"HA_Chassis_Group {port.ha_group}" if source == "ha_chassis_group"
+                     else "its Gateway_Chassis rows")
+            text = "; ".join(f"{ch} with priorities {', '.join(map(str, p))}"
+                             for ch, p in sorted(dups.items()))
+            used = "" if (source == "ha_chassis_group") == bool(port.has_ha_group) else \
+                " (this set is not the effective one)"
+            message = (f"router port of {port.router}: {where} name one chassis more than "
+                       f"once ({text}){used}: both rows go to SB and which priority "
+                       "ovn-controller uses for the election is not defined (older ovn-nbctl "
+                       "added a second row instead of updating the first)")
+            hint = ("Delete the extra row, keeping the intended priority (ovn-nbctl "
+                    f"lrp-del-gateway-chassis {port.name} CHASSIS, then lrp-set-gateway-chassis "
+                    "again; or ha-chassis-group-remove-chassis).")
+            out.append(Finding("gw-duplicate-member", WARNING, port.name, message, hint,
+                               _details(port, duplicated=dups, set=source)))
+    return out
+
+
+def gr_has_dgp(topo: Topology, ctx: Context) -> list[Finding]:
+    """A gateway router's port with gateway chassis or an HA group: northd logs "Bad
+    configuration: distributed gateway port configured on port ... on L3 gateway router",
+    makes no cr port and binds the port as l3gateway on options:chassis (23.03.1, 25.03.0,
+    26.03.1): the gateway members are ignored, there is no failover (rules 2-3)."""
+    out = []
+    for router in topo.iter_routers():
+        if not router.is_gateway_router:
+            continue
+        for port in router.ports:
+            if not port.has_gateway_config:
+                continue
+            message = (f"{router.name} is a gateway router (options:chassis="
+                       f"{router.gr_chassis!r}) and its port {port.name} also has gateway "
+                       f"members ({_members_text(port)}): northd logs \"Bad configuration: "
+                       "distributed gateway port configured ... on L3 gateway router\", "
+                       f"creates no {port.cr_name} and ignores the members; everything of "
+                       f"{router.name} runs on {router.gr_chassis or 'no chassis'} with no "
+                       "failover")
+            hint = (f"Either remove the gateway members from {port.name} (a gateway router is "
+                    f"pinned by options:chassis) or remove options:chassis from {router.name} "
+                    "to make the port a real distributed gateway port with failover.")
+            out.append(Finding("gr-has-dgp", ERROR, port.name, message, hint,
+                               _details(port, gr_chassis=router.gr_chassis)))
+    return out
+
+
+def gr_chassis_empty(topo: Topology, ctx: Context) -> list[Finding]:
+    """``options:chassis=""``: northd tests only that the key exists, so the router is a
+    gateway router (its NAT flows are built unconditionally, its ports are l3gateway ports
+    with l3gateway-chassis="" on 23.03.1, 25.03.0, 26.03.1), but no chassis is named ""
+    and nothing ever binds them (rule 2)."""
+    out = []
+    for router in topo.iter_routers():
+        if not router.is_gateway_router or (router.gr_chassis or "").strip():
+            continue
+        message = (f"{router.name} has options:chassis={router.gr_chassis!r}: OVN treats it as "
+                   "a gateway router (not as a distributed router) bound to a chassis with "
+                   f"an empty name, which never exists: its {len(router.ports)} port(s), "
+                   f"{len(router.nats)} NAT(s) and load balancers are bound nowhere")
+        hint = (f"Set options:chassis to the chassis name (system-id) that should host it, or "
+                f"remove the key (ovn-nbctl remove Logical_Router {router.name} options "
+                "chassis) and give it a distributed gateway port.")
+        out.append(Finding("gr-chassis-empty", ERROR, router.name, message, hint,
+                           {"router": router.name, "gr_chassis": router.gr_chassis}))
+    return out
+
+
+def gw_garp_disabled(topo: Topology, ctx: Context) -> list[Finding]:
+    """GARP/RARP switched off for a DGP's external side: Logical_Router
+    options:disable_garp_rarp (silences every peer port of the router; northd copies it to
+    the datapath, seen on 26.03.1 and not on 25.03.0) or the DGP's peer LSP
+    options:disable_garp_rarp (ovn-controller garp_rarp_is_enabled).  After a failover the
+    upstream learns the new gateway only by ARP refresh (ovn-changes §2.2)."""
+    out = []
+    rules = topo.rules
+    for router in topo.iter_routers():
+        for dgp in router.dgps:
+            places = []
+            ignored = []
+            if router.options.get("disable_garp_rarp", "").lower() == "true":
+                (places if rules.lr_disable_garp_rarp else ignored).append(
+                    f"router {router.name} options:disable_garp_rarp=true")
+            peer = topo.peer_switch_port(dgp)
+            if peer is not None and peer.options.get("disable_garp_rarp", "").lower() == "true":
+                (places if rules.lsp_disable_garp_rarp else ignored).append(
+                    f"peer port {peer.name} options:disable_garp_rarp=true")
+            if not places and not ignored:
+                continue
+            if places:
+                severity = WARNING
+                message = (f"GARP/RARP is disabled for {dgp.name} ({'; '.join(places)}): "
+                           "after a gateway failover the new gateway does not announce the "
+                           "router and centralized NAT addresses, so the upstream keeps "
+                           "sending to the old chassis until its ARP entries expire")
+            else:
+                severity = INFO
+                message = (f"{'; '.join(ignored)} is set but OVN {rules.series} does not "
+                           "honour it (LR option: 24.03.8, 25.03.3, 25.09.1, >= 26.03; LSP "
+                           "option: >= 24.09): GARPs are still sent, and stop after an "
+                           "upgrade")
+            hint = ("Remove the option unless the upstream learns gateway moves another way "
+                    "(dynamic routing, short ARP timeouts).")
+            out.append(Finding("gw-garp-disabled", severity, dgp.name, message, hint,
+                               _details(dgp, honoured=places, ignored=ignored)))
+    return out
+
+
+def external_switch_via_spine(topo: Topology, ctx: Context) -> list[Finding]:
+    """OVN >= 25.03: the DGP's switch has no localnet but a ``switch``-type LSP links it to a
+    switch that has one.  Rule 13 looks at the direct peer switch only, so northd creates a
+    peer cr port and centralizes every NAT of the DGP (observed on 25.03.0 and 26.03.1:
+    cr-<peer lsp> port binding, the FIP gated on cr-<dgp>)."""
+    if not topo.rules.switch_lsp_links:
+        return []
+    lsps = topo.nb.table("Logical_Switch_Port")
+    out = []
+    for router in topo.iter_routers():
+        if len(router.dgps) != 1:
+            continue
+        dgp = router.dgps[0]
+        peer = topo.peer_switch_port(dgp)
+        if peer is None or not peer.switch_uuid or topo.localnets(peer.switch_uuid):
+            continue
+        linked = []
+        for port in topo.switch_ports(peer.switch_uuid):
+            if port.type != "switch":
+                continue
+            row = lsps.get(port.uuid)
+            other = topo.lsp(row.get("peer") if row is not None else None)
+            if other is not None and topo.localnets(other.switch_uuid):
+                linked.append((port.name, other.switch or "?"))
+        if not linked:
+            continue
+        fips = [n.external_ip for n in router.nats if n.type == "dnat_and_snat"
+                and n.logical_port and n.external_mac]
+        via = ", ".join(f"{sw} (through {lsp})" for lsp, sw in linked)
+        message = (f"the external switch {peer.switch} of {dgp.name} has no localnet port but "
+                   f"is linked to {via}, which has one: northd looks for a localnet on the "
+                   f"direct peer switch only, so it creates cr-{peer.name} and centralizes "
+                   f"all NAT of {router.name} on the gateway"
+                   + (f", including the FIPs {', '.join(fips)} that look distributed"
+                      if fips else ""))
+        hint = (f"Attach {dgp.name} to the switch with the localnet port (or add a localnet "
+                f"port to {peer.switch}) if the FIPs should be distributed.")
+        out.append(Finding("external-switch-via-spine", WARNING, dgp.name, message, hint,
+                           _details(dgp, external_switch=peer.switch,
+                                    linked=[sw for _, sw in linked])))
+    return out

@@ -11,9 +11,9 @@ from typing import Optional
 from ...addr import in_network, parse_ip
 from ...topology import Router, RouterPort, Topology
 from ...vocab import Cause, Flag
-from ..datapath import FLOWS_REJECTED, PREFIX_EXTERNAL_IP
+from ..datapath import FLOWS_REJECTED, PREFIX_EXTERNAL_IP, logical_ip_is_prefix
 from ..owners import KUBE_OVN
-from ..placement import INACTIVE
+from ..placement import DISTRIBUTED, INACTIVE
 from .base import ERROR, INFO, WARNING, Context, Finding, norm_ip
 
 # Fix hints for nat-invalid, by the semantics §7 rule that rejected the row.
@@ -121,6 +121,8 @@ def nat_flows_rejected(topo: Topology, ctx: Context) -> list[Finding]:
     for v in ctx.verdicts:
         if FLOWS_REJECTED not in v.flags or v.datapath is None:
             continue
+        if _logical_ip_prefix_only(v):
+            continue   # reported by fip-logical-ip-prefix
         reason = v.datapath.reason
         message = reason.split("; ")[-1] if PREFIX_EXTERNAL_IP in v.flags else reason
         hint = ("Write the addresses plainly (e.g. 10.1.1.10, not 010.1.1.10, 10.1.1.10/32 or "
@@ -132,23 +134,164 @@ def nat_flows_rejected(topo: Topology, ctx: Context) -> list[Finding]:
     return out
 
 
+def _blackhole(ctx: Context, kind: str) -> list[Finding]:
+    """A ``dnat`` or ``snat`` with logical_port and a valid external_mac (rule 16): northd
+    answers ARP for the external IP from the port's chassis with that MAC, but translates
+    only on the gateway; one function for both rules (dnat-blackhole, snat-blackhole)."""
+    flag = Flag.DNAT_BLACKHOLE if kind == "dnat" else Flag.SNAT_BLACKHOLE
+    slug = f"{kind}-blackhole"
+    out = []
+    for v in ctx.verdicts:
+        if flag not in v.flags:
+            continue
+        nat = v.nat
+        dgp = v.gateway_port.name if v.gateway_port else "the gateway"
+        lost = ("inbound traffic is black-holed" if kind == "dnat" else
+                "the return traffic of every connection it SNATs is sent to "
+                f"{nat.external_mac} and lost")
+        message = (f"{kind} with logical_port {nat.logical_port} and external_mac "
+                   f"{nat.external_mac}: ARP for {nat.external_ip} is answered from "
+                   f"{nat.logical_port}'s chassis with {nat.external_mac}, but "
+                   f"{'DNAT' if kind == 'dnat' else 'un-SNAT'} runs only on the active "
+                   f"gateway of {dgp}: {lost}")
+        if kind == "dnat":
+            hint = ("Make it a dnat_and_snat to translate on the port's chassis, or clear "
+                    "logical_port and external_mac to keep it centralized on the gateway.")
+        else:
+            hint = (f"Clear logical_port and external_mac (ovn-nbctl clear NAT {nat.uuid} "
+                    "logical_port external_mac): an snat is always centralized; use a "
+                    "dnat_and_snat if the port needs its own distributed address.")
+        out.append(Finding(slug, ERROR, ctx.nat_object(nat), message, hint,
+                           ctx.nat_details(nat, gateway_port=dgp,
+                                           logical_port=nat.logical_port,
+                                           external_mac=nat.external_mac,
+                                           ovn_rules=list(v.rules))))
+    return out
+
+
+def _logical_ip_prefix_only(v) -> bool:
+    """The only flow ovn-controller refuses is the DNAT action of a dnat/dnat_and_snat whose
+    logical_ip is written as a prefix (``10.15.0.5/32``): ``ct_dnat`` takes an address
+    only (rule 6; analysis/datapath.py)."""
+    dp = v.datapath
+    return (dp is not None and FLOWS_REJECTED in v.flags and v.nat.type != "snat"
+            and logical_ip_is_prefix(v.nat) and not dp.inbound
+            and dp.outbound == (v.nat.type == "dnat_and_snat")
+            and PREFIX_EXTERNAL_IP not in v.flags)
+
+
+def fip_logical_ip_prefix(topo: Topology, ctx: Context) -> list[Finding]:
+    """A FIP (or dnat) whose logical_ip carries a prefix: northd accepts it (a /32 or /128
+    is one host) and builds ``ct_dnat(<ip>/32)``, which ovn-controller cannot parse, so
+    nothing is DNATed (rule 8 accepts, rule 6's data-path caveat; ovn-changes §3)."""
+    out = []
+    for v in ctx.verdicts:
+        if not _logical_ip_prefix_only(v):
+            continue
+        nat = v.nat
+        host = nat.logical_ip.strip().split("/")[0]
+        message = (f"logical_ip {nat.logical_ip.strip()} is written with a prefix: northd "
+                   f"accepts it ({v.mode}) but its DNAT action ct_dnat({nat.logical_ip.strip()}) "
+                   "does not parse on the chassis, so traffic to "
+                   f"{nat.external_ip.strip()} is never DNATed"
+                   + (" (outbound SNAT still works)" if nat.type == "dnat_and_snat" else ""))
+        hint = f"Write the address alone: ovn-nbctl set NAT {nat.uuid} logical_ip={host}"
+        out.append(Finding("fip-logical-ip-prefix", ERROR, ctx.nat_object(nat), message, hint,
+                           ctx.nat_details(nat, mode=v.mode)))
+    return out
+
+
+def fip_logical_ip_duplicate(topo: Topology, ctx: Context) -> list[Finding]:
+    """Two dnat_and_snat of one router with the same logical_ip: northd emits one lr_out_snat
+    flow per row with the same match and priority and different ct_snat addresses
+    (observed on 23.03.1, 25.03.0, 26.03.1); which one a chassis installs is not defined,
+    so outbound connections use either external IP.  Inbound DNAT works for both."""
+    groups: dict[tuple[str, str], list] = {}
+    for v in ctx.verdicts:
+        if v.nat.type != "dnat_and_snat" or v.mode == INACTIVE or not v.nat.logical_ip:
+            continue
+        # rows whose SNAT flows have the same match: same DGP (outport), same mode, and for
+        # distributed FIPs the same logical_port (its is_chassis_resident is in the match)
+        port = v.nat.logical_port if v.mode == DISTRIBUTED else None
+        dgp = v.gateway_port.uuid if v.gateway_port is not None else ""
+        key = (v.nat.router_uuid, norm_ip(v.nat.logical_ip.strip().split("/")[0]),
+               f"{v.mode}|{dgp}|{port or ''}")
+        groups.setdefault(key, []).append(v)
+    out = []
+    for (_, log, _), vs in sorted(groups.items()):
+        if len(vs) < 2:
+            continue
+        vs.sort(key=lambda v: v.nat.external_ip)
+        router = vs[0].nat.router
+        exts = [v.nat.external_ip for v in vs]
+        message = (f"{len(vs)} {vs[0].mode} dnat_and_snat on {router} translate {log}: "
+                   f"{', '.join(exts)}. Inbound DNAT works for each, but "
+                   f"northd emits one SNAT flow per row with the same match and priority, so "
+                   f"connections from {log} leave with whichever external IP the chassis "
+                   "installed (not defined, may change after a restart)")
+        hint = ("Keep one dnat_and_snat per logical IP; for extra inbound addresses use dnat "
+                "rows (or a load balancer).")
+        out.append(Finding("fip-logical-ip-duplicate", WARNING,
+                           f"NAT {', '.join(exts)} on {router}", message, hint,
+                           {"router": router, "logical_ip": log, "external_ips": exts,
+                            "nat_uuids": [v.nat.uuid for v in vs]}))
+    return out
+
+
+def transit_router_nat(topo: Topology, ctx: Context) -> list[Finding]:
+    """NAT on an OVN-IC transit router, or on a DGP facing an OVN-IC transit switch: the
+    conntrack state of stateful NAT lives in one availability zone only (ovn-nb.xml
+    "Transit router"; ovn-changes §2.4).  Stateless dnat_and_snat is not reported."""
+    out = []
+    for router in topo.iter_routers():
+        stateful = [n for n in router.nats
+                    if not (n.type == "dnat_and_snat"
+                            and n.options.get("stateless", "").lower() == "true")]
+        if not stateful and not router.load_balancers:
+            continue
+        why = []
+        remote = [p.name for p in router.ports if p.options.get("requested-chassis")]
+        if router.options.get("interconn-tr") or remote:
+            what = "an OVN-IC transit router"
+            if remote:
+                what += f" (port {', '.join(remote)} has options:requested-chassis)"
+            why.append(what)
+        for port in router.ports:
+            peer = topo.peer_switch_port(port)
+            sw = topo.switch(peer.switch_uuid) if peer is not None else None
+            if sw is not None and sw.other_config.get("interconn-ts"):
+                role = "distributed gateway port" if port.is_dgp else "port"
+                why.append(f"attached by its {role} {port.name} to transit switch {sw.name} "
+                           f"(other_config:interconn-ts={sw.other_config['interconn-ts']})")
+        if not why:
+            continue
+        items = [f"{n.type} {n.external_ip}" for n in stateful]
+        if router.load_balancers:
+            items.append(f"{len(router.load_balancers)} load balancer(s)")
+        message = (f"{router.name} is {'; '.join(why)} and has stateful NAT/LB "
+                   f"({', '.join(items)}): conntrack is not shared between availability "
+                   "zones, so a connection whose packets cross zones in one direction only "
+                   "loses its state and is dropped")
+        hint = ("Do the NAT on a router local to one zone (the zone's own gateway), or use "
+                "stateless dnat_and_snat (options:stateless=true) where the path is "
+                "asymmetric.")
+        out.append(Finding("transit-router-nat", WARNING, router.name, message, hint,
+                           {"router": router.name, "reasons": why,
+                            "nat_uuids": [n.uuid for n in stateful]}))
+    return out
+
+
 def dnat_blackhole(topo: Topology, ctx: Context) -> list[Finding]:
     """``dnat`` with logical_port and external_mac: ARP from the port's chassis, DNAT only on
     the gateway (rule 16)."""
-    out = []
-    for v in ctx.verdicts:
-        if Flag.DNAT_BLACKHOLE not in v.flags:
-            continue
-        dgp = v.gateway_port.name if v.gateway_port else "the gateway"
-        message = (f"dnat with logical_port {v.nat.logical_port} and external_mac "
-                   f"{v.nat.external_mac}: ARP for {v.nat.external_ip} is answered from "
-                   f"{v.nat.logical_port}'s chassis with {v.nat.external_mac}, but DNAT runs "
-                   f"only on the active gateway of {dgp}: inbound traffic is black-holed")
-        hint = ("Make it a dnat_and_snat to translate on the port's chassis, or clear "
-                "logical_port and external_mac to keep it centralized on the gateway.")
-        out.append(Finding("dnat-blackhole", ERROR, ctx.nat_object(v.nat), message, hint,
-                           ctx.nat_details(v.nat, gateway_port=dgp)))
-    return out
+    return _blackhole(ctx, "dnat")
+
+
+def snat_blackhole(topo: Topology, ctx: Context) -> list[Finding]:
+    """``snat`` with logical_port and external_mac: ARP from the port's chassis, un-SNAT of
+    the return traffic only on the gateway (rule 16 applied to snat; observed on northd
+    23.03.1, 25.03.0, 26.03.1)."""
+    return _blackhole(ctx, "snat")
 
 
 def fip_port_missing(topo: Topology, ctx: Context) -> list[Finding]:
@@ -273,16 +416,24 @@ def eip_duplicate(topo: Topology, ctx: Context) -> list[Finding]:
     equal to another router's port address there (cms-footprints R-a4)."""
     groups: dict[tuple[str, str], list] = {}
     switch_name: dict[str, str] = {}
+    arp_only: set[str] = set()   # NATs of routers with no DGP: ARP answered, never applied
     for v in ctx.verdicts:
+        peers = []
         if v.mode == INACTIVE:
-            continue
-        peer = ctx.external_switch(v)
-        if peer is None or not peer.switch_uuid:
-            continue
-        switch_name[peer.switch_uuid] = peer.switch or peer.switch_uuid
-        # normalise the address text so 2001:db8::1 and 2001:0db8::1 group together
-        key = (peer.switch_uuid, norm_ip(v.nat.external_ip))
-        groups.setdefault(key, []).append(v)
+            if not _answers_arp_only(topo, v):
+                continue
+            arp_only.add(v.nat.uuid)
+            router = topo.router_of(v.nat)
+            peers = [topo.peer_switch_port(p) for p in router.ports]
+        else:
+            peers = [ctx.external_switch(v)]
+        for peer in peers:
+            if peer is None or not peer.switch_uuid:
+                continue
+            switch_name[peer.switch_uuid] = peer.switch or peer.switch_uuid
+            # normalise the address text so 2001:db8::1 and 2001:0db8::1 group together
+            key = (peer.switch_uuid, norm_ip(v.nat.external_ip))
+            groups.setdefault(key, []).append(v)
     out = []
     for (sw, _), verdicts in sorted(groups.items(), key=lambda kv: kv[0]):
         ext = verdicts[0].nat.external_ip
@@ -292,7 +443,10 @@ def eip_duplicate(topo: Topology, ctx: Context) -> list[Finding]:
         if len(routers) < 2 and not port_clash:
             continue
         names = sorted({v.nat.router for v in verdicts} | {p.router for p in port_clash})
-        claims = [f"NAT on {v.nat.router} ({v.nat.type} -> {v.nat.logical_ip})"
+        claims = [f"NAT on {v.nat.router} ({v.nat.type} -> {v.nat.logical_ip}"
+                  + ("; not applied: the router has no DGP and is not a gateway router, "
+                     "but answers ARP for it on every chassis" if v.nat.uuid in arp_only
+                     else "") + ")"
                   for v in sorted(verdicts, key=lambda v: (v.nat.router, v.nat.type))]
         claims += [f"router port {p.name} of {p.router}" for p in port_clash]
         message = (f"{ext} is claimed on external switch {switch_name[sw]} by {len(names)} "
@@ -303,8 +457,20 @@ def eip_duplicate(topo: Topology, ctx: Context) -> list[Finding]:
                 "iptables VPC NAT gateways are not in NB and are not checked here.")
         details = {"external_ip": ext, "switch": switch_name[sw], "routers": names,
                    "nat_uuids": sorted(v.nat.uuid for v in verdicts),
+                   "arp_only_nat_uuids": sorted(v.nat.uuid for v in verdicts
+                                                if v.nat.uuid in arp_only),
                    "router_ports": [p.name for p in port_clash]}
         out.append(Finding("eip-duplicate", ERROR, f"NAT {ext} on {', '.join(names)}", message,
                            hint, details))
     return out
 
+
+
+def _answers_arp_only(topo: Topology, v) -> bool:
+    """A NAT on a router with neither DGP nor options:chassis (rule 4): northd still answers
+    ARP for its external IP (lr_in_ip_input priority 90, no port or chassis condition;
+    observed on 23.03.1, 25.03.0 and 26.03.1), so it attracts traffic it drops."""
+    if v.cause != Cause.NOT_APPLIED or 4 not in v.rules:
+        return False
+    router = topo.router_of(v.nat)
+    return not router.disabled and not router.dgps and not router.is_gateway_router
