@@ -59,8 +59,14 @@ def _open(path: Path, source: str) -> BinaryIO:
 
 
 def _pick_from_folder(folder: Path, db_name: str, source: str) -> tuple[Path, list[str]]:
-    found = find_databases(folder)
+    rejected: dict[str, list[Path]] = {}
+    found = find_databases(folder, rejected)
     paths = found.get(db_name, [])
+    if not paths and rejected.get(db_name):
+        # a file named like one that is damaged at its start: its own error names it
+        suspect = rejected[db_name][0]
+        read_file(suspect, str(suspect), db_name)
+        return suspect, [f"{db_name}: using {suspect}"]
     if not paths:
         other = [str(p) for db, ps in found.items() if db != db_name for p in ps]
         extra = f" (found only {', '.join(other[:3])})" if other else ""

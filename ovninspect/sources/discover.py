@@ -40,8 +40,17 @@ def sniff_database(path: Path) -> Optional[str]:
     return match.group(1).decode() if match else None
 
 
-def find_databases(folder: Path) -> dict[str, list[Path]]:
-    """Database files under ``folder`` by schema name, most likely first."""
+def named_like(fname: str) -> list[str]:
+    """The databases a file name suggests (``ovnnb_db.db`` -> NB), for naming a damaged
+    candidate when no file's content identifies one."""
+    lower = fname.lower()
+    return [db for db, hint in ((NB_NAME, "nb"), (SB_NAME, "sb")) if hint in lower]
+
+
+def find_databases(folder: Path, rejected: Optional[dict[str, list[Path]]] = None
+                   ) -> dict[str, list[Path]]:
+    """Database files under ``folder`` by schema name, most likely first.  Files whose name
+    suggests a database but whose content does not identify one go to ``rejected``."""
     found: dict[str, list[Path]] = {NB_NAME: [], SB_NAME: []}
     for root, dirs, files in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS)
@@ -54,7 +63,12 @@ def find_databases(folder: Path) -> dict[str, list[Path]]:
             db = sniff_database(path)
             if db in found:
                 found[db].append(path)
+            elif rejected is not None:
+                for name in named_like(fname):
+                    rejected.setdefault(name, []).append(path)
     for paths in found.values():
         paths.sort(key=lambda p: (p.stat().st_size == 0, -p.stat().st_mtime, str(p)))
+    for paths in (rejected or {}).values():   # ovnnb_db.db before ovn-nbctl_show
+        paths.sort(key=lambda p: ("db" not in p.name.lower(), -p.stat().st_size, str(p)))
     return found
 
