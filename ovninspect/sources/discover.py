@@ -40,10 +40,16 @@ def sniff_database(path: Path) -> Optional[str]:
     return match.group(1).decode() if match else None
 
 
+_DB_FILE = re.compile(r"(db|\.db\.gz)$", re.IGNORECASE)
+
+
 def named_like(fname: str) -> list[str]:
-    """The databases a file name suggests (``ovnnb_db.db`` -> NB), for naming a damaged
-    candidate when no file's content identifies one."""
+    """The databases a database file's name suggests (``ovnnb_db.db`` -> NB; not
+    ``ovn-nbctl_show`` or ``nb.db.txt``), for naming a damaged candidate when no file's
+    content identifies one."""
     lower = fname.lower()
+    if not _DB_FILE.search(lower):
+        return []
     return [db for db, hint in ((NB_NAME, "nb"), (SB_NAME, "sb")) if hint in lower]
 
 
@@ -68,7 +74,7 @@ def find_databases(folder: Path, rejected: Optional[dict[str, list[Path]]] = Non
                     rejected.setdefault(name, []).append(path)
     for paths in found.values():
         paths.sort(key=lambda p: (p.stat().st_size == 0, -p.stat().st_mtime, str(p)))
-    for paths in (rejected or {}).values():   # ovnnb_db.db before ovn-nbctl_show
-        paths.sort(key=lambda p: ("db" not in p.name.lower(), -p.stat().st_size, str(p)))
+    for paths in (rejected or {}).values():
+        paths.sort(key=lambda p: (-p.stat().st_size, str(p)))
     return found
 
