@@ -93,6 +93,10 @@ RULES: tuple[VersionRule, ...] = (
                                        ((25, 3, 0), (25, 3, 1))),
                 "two gateways in a BFD split can take the cr- claim from each other every "
                 "500 ms (< 24.03.7, 24.09, 25.03.0-25.03.1)"),
+    # ovn-changes §2.1: 65ca4a3c8 in 25.03.2 and 25.09.0
+    VersionRule("redistribute_local_only", 0, (((25, 3, 2), (25, 3, 99)), ((25, 9, 0), None)),
+                "dynamic-routing-redistribute-local-only=true keeps a route off chassis where "
+                "its tracked port is not local (25.03.2+, >= 25.09)"),
     # ovn-changes §1.1: aa0880034 / 70df1aba7 in 25.03.2 and 25.09.0, not 24.03
     VersionRule("only_claimer_announces", 24, (((25, 3, 2), (25, 3, 99)), ((25, 9, 0), None)),
                 "only the chassis holding the cr- claim sends GARPs and announces routes for "

@@ -45,6 +45,7 @@ SB_LIVE_TABLES: dict[str, Optional[list[str]]] = {
     "Chassis": ["name", "hostname", "external_ids", "other_config"],
     "Port_Binding": ["logical_port", "type", "chassis", "options", "up", "ha_chassis_group"],
     "HA_Chassis_Group": None, "HA_Chassis": None,
+    "Chassis_Private": ["name", "chassis"], "Advertised_Route": None,
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any, Optional
 
+from ..analysis.announce import Announcement, announcements
 from ..analysis.owners import Owner, labels
 from ..analysis.placement import MODES, NatVerdict, classify_all
 from ..topology import Router, Topology
@@ -39,13 +40,28 @@ def owner_dict(owner: Owner) -> dict[str, Any]:
             "intent": owner.intent, "intent_source": owner.intent_source}
 
 
+def _announced_text(row: dict[str, Any]) -> str:
+    found = row.get("announced_from")
+    if not found:
+        return "-"
+    where = found["chassis"] or found["scope"]
+    tracked = f", tracks {found['tracked_port']}" if found["tracked_port"] and \
+        found["tracked_port"] != found["port"] else ""
+    return f"{where} ({found['port']}{tracked})"
+
+
 def nat_rows(topo: Topology, verdicts: list[NatVerdict]) -> list[dict[str, Any]]:
-    """Rows with the owner of each NAT (one shared owner dict per Owner object)."""
+    """Rows with the owner of each NAT (one shared owner dict per Owner object) and, when
+    SB has dynamic-routing routes, where each address is announced from."""
     owners = labels(topo, [v.nat for v in verdicts])
+    announced: dict[str, Announcement] = (announcements(topo)
+                                          if topo.rules.dynamic_routing else {})
     shared: dict[int, tuple[dict, Owner]] = {}
     rows = []
     for verdict, owner in zip(verdicts, owners):
         row = verdict_row(verdict)
+        where = announced.get(verdict.nat.uuid)
+        row["announced_from"] = where.to_dict() if where is not None else None
         fields = shared.get(id(owner))
         if fields is None:
             fields = shared[id(owner)] = ({
@@ -93,6 +109,7 @@ def nat_fields(names: Optional[dict[str, str]] = None) -> tuple[Field, ...]:
             (r["intent"] or "-") + (" (MISMATCH)" if r["intent_mismatch"] else ""))),
         Field("intent_mismatch", "MISMATCH", Kind.BOOL, csv_only=True),
         Field("flags", "FLAGS", Kind.LIST, wide_only=True),
+        Field("announced_from", "ANNOUNCED_FROM", wide_only=True, show=_announced_text),
         Field("reason", "REASON", wrap=True, compared=False),
     )
 
