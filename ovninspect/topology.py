@@ -1064,17 +1064,22 @@ class Topology:
         ch = self.chassis.get(chassis or "")
         return ch.hostname or None if ch else None
 
-    def sb_ha_group(self, port: RouterPort) -> Optional[tuple[str, list[tuple[str, int, bool]]]]:
-        """The SB HA_Chassis_Group northd wrote for ``cr-<port>``: its name and members as
-        (chassis name, priority, registered) (§2.1); None without SB data."""
+    def _sb_cr_group(self, port: RouterPort) -> Optional[Row]:
+        """The SB HA_Chassis_Group row of ``cr-<port>``'s binding, if SB has one."""
         sb = self.sb
         if sb is None or not sb.has_table("HA_Chassis_Group"):
             return None
         pb = sb.table("Port_Binding").find("logical_port", port.cr_name)
-        group = sb.table("HA_Chassis_Group").get(pb.get("ha_chassis_group")) if pb else None
+        return sb.table("HA_Chassis_Group").get(pb.get("ha_chassis_group")) if pb else None
+
+    def sb_ha_group(self, port: RouterPort) -> Optional[tuple[str, list[tuple[str, int, bool]]]]:
+        """The SB HA_Chassis_Group northd wrote for ``cr-<port>``: its name and members as
+        (chassis name, priority, registered) (§2.1); None without SB data."""
+        group = self._sb_cr_group(port)
         if group is None:
             return None
-        chassis_tbl, ha_tbl = sb.table("Chassis"), sb.table("HA_Chassis")
+        assert self.sb is not None
+        chassis_tbl, ha_tbl = self.sb.table("Chassis"), self.sb.table("HA_Chassis")
         members = []
         for uuid in group["ha_chassis"]:
             ha = ha_tbl.get(uuid)
@@ -1090,14 +1095,11 @@ class Topology:
         """The ``ref_chassis`` of the SB HA_Chassis_Group of ``cr-<port>`` (chassis
         names): a lone surviving gateway takes over only with BFD to one of them
         (ovn-changes §1.2).  None without SB data or without such a group."""
-        sb = self.sb
-        if sb is None or not sb.has_table("HA_Chassis_Group"):
-            return None
-        pb = sb.table("Port_Binding").find("logical_port", port.cr_name)
-        group = sb.table("HA_Chassis_Group").get(pb.get("ha_chassis_group")) if pb else None
+        group = self._sb_cr_group(port)
         if group is None:
             return None
-        chassis_tbl = sb.table("Chassis")
+        assert self.sb is not None
+        chassis_tbl = self.sb.table("Chassis")
         names = set()
         for uuid in group.get("ref_chassis", ()) or ():
             ch = chassis_tbl.get(uuid)
