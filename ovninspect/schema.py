@@ -161,6 +161,7 @@ class ColumnType:
     default: Any = None
     key_rules: Optional[AtomRules] = None     # what ovsdb-server checks of each key atom
     value_rules: Optional[AtomRules] = None   # ... and of each map value atom
+    strong_ref: bool = False                  # keys are strong references to ref_table
 
     @property
     def composite(self) -> bool:
@@ -214,7 +215,8 @@ def column_type_from_ovs(otype: Any) -> ColumnType:
         default = (ATOM_DEFAULTS[key],) if n_min >= 1 else ()
     value_rules = _atom_rules(otype.value) if otype.value is not None else None
     return ColumnType(kind, key, value, n_min, n_max, otype.key.ref_table_name, default,
-                      _atom_rules(otype.key), value_rules)
+                      _atom_rules(otype.key), value_rules,
+                      bool(otype.key.ref_table_name) and otype.key.is_strong_ref())
 
 
 @dataclass

@@ -243,6 +243,27 @@ class SourceInfo:
     clustered: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    whole_database: bool = False    # an OVSDB file: every table is in it
+
+
+def _ref_uuids(raw: Any) -> Iterator[str]:
+    """The UUIDs of a stored reference value: decoded (a str, a tuple, a dict's keys) or
+    still raw datum JSON (``["uuid", u]``, ``["set", [...]]``, ``["map", [...]]``)."""
+    if raw.__class__ is str:
+        yield raw
+    elif raw.__class__ is tuple or raw.__class__ is dict:
+        yield from raw
+    elif raw.__class__ is list and len(raw) == 2:
+        tag, body = raw
+        if tag == "uuid":
+            yield body
+        elif tag in ("set", "map") and body.__class__ is list:
+            for atom in body:
+                item = atom[0] if tag == "map" else atom
+                if item.__class__ is list and len(item) == 2 and item[0] == "uuid":
+                    yield item[1]
+                elif item.__class__ is str:
+                    yield item
 
 
 class Snapshot:
@@ -279,6 +300,32 @@ class Snapshot:
         that whether a snapshot is refused does not depend on what reads it."""
         for table in self.tables.values():
             table.check_pending()
+
+    def check_references(self) -> None:
+        """ovsdb-server's referential integrity among the tables already read: a strong
+        reference names an existing row, else InputError.  Tables still deferred are left
+        alone (what a command reads does not change the verdict).  Rows of non-root tables
+        that nothing references are kept: the server would have collected them, but an
+        analysis only reaches rows through references."""
+        for name, table in self.tables.items():
+            if not table.is_loaded:
+                continue
+            for column, ctype in table.columns.items():
+                target = self.tables.get(ctype.ref_table or "")
+                if not ctype.strong_ref or target is None or not target.is_loaded:
+                    continue
+                rows = target._rows
+                for uuid, data in table._rows.items():
+                    raw = data.get(column)
+                    if raw is None:
+                        continue
+                    for ref in _ref_uuids(raw):
+                        if ref not in rows:
+                            source = self.info.source if self.info is not None else "snapshot"
+                            raise InputError(source, f"table {name} row {uuid} column "
+                                             f"{column}: strong reference to {target.name} "
+                                             f"row {ref}, which does not exist (ovsdb-server "
+                                             "refuses this file: referential integrity)")
 
     def verify(self) -> None:
         """Read and check every row of every table."""

@@ -111,6 +111,24 @@ def test_schema_enum_must_be_a_datum_of_its_type(tmp_path: Path, enum: object,
         assert "QoS.direction: enum" in proc.stderr and len(proc.stderr.splitlines()) == 1
 
 
+def test_strong_reference_to_a_missing_row_is_refused(tmp_path: Path) -> None:
+    """ovsdb-server checks referential integrity after every transaction (fuzz campaign
+    seeds 2000856, 2001891: a diff record duplicated, then a delete of the NAT the router
+    still references); weak references and the near miss of an existing row pass."""
+    router = {UUID.format(1): {"name": "r", "nat": ["set", [["uuid", UUID.format(4)]]]}}
+    good = nb_file(tmp_path / "good.db", {
+        "Logical_Router": router,
+        "NAT": {UUID.format(4): {"type": "snat", "external_ip": "172.16.0.1",
+                                 "logical_ip": "10.0.0.0/24"}}})
+    assert run_cli("nat", "--db", str(good)).returncode == 0
+    bad = nb_file(tmp_path / "bad.db", {"Logical_Router": router})
+    for command in ("nat", "info", "check"):
+        proc = run_cli(command, "--db", str(bad))
+        assert proc.returncode == 2
+        (line,) = proc.stderr.splitlines()
+        assert str(bad) in line and "column nat: strong reference to NAT row" in line
+
+
 def test_exit_code_does_not_depend_on_the_command(tmp_path: Path) -> None:
     """A bad value in a table nat does not read, in a record large enough to be read
     lazily: every command refuses it, at open."""

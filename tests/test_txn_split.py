@@ -556,11 +556,17 @@ def test_later_records_apply_on_top_of_deferred_tables(tmp_path: Path,
     head = compose_record(nb_schema())
     nat = {**GOOD_NAT, u(5): {"type": "dnat_and_snat", "external_ip": "172.16.0.5",
                               "logical_ip": "10.0.0.5", "external_ids": ["map", [["a", "1"]]]}}
-    rec1 = compose_record({**GOOD_TABLES, "NAT": nat, **ROUTER, "_date": 1})
+    # as ovsdb-server writes them: every NAT and port referenced (else it would collect
+    # them), and a deleted NAT leaves its router's set in the same transaction
+    router = {"Logical_Router": {u(3): {"name": "lr0", "nat": [
+        "set", [["uuid", u(4)], ["uuid", u(5)]]]}}}
+    rec1 = compose_record({**GOOD_TABLES, "NAT": nat, **router, "_date": 1})
     rec2 = compose_record({"NAT": {u(4): None, u(5): {"external_ids": ["map", [["b", "2"]]]}},
+                           "Logical_Router": {u(3): {"nat": ["set", [["uuid", u(4)]]]}},
                            "_date": 2, "_is_diff": True})
-    rec3 = compose_record({"Logical_Switch_Port": {u(6): {"name": "p1"}}, "_date": 3,
-                           "_is_diff": True})
+    rec3 = compose_record({"Logical_Switch_Port": {u(6): {"name": "p1"}},
+                           "Logical_Switch": {u(1): {"ports": ["set", [["uuid", u(6)]]]}},
+                           "_date": 3, "_is_diff": True})
     path = tmp_path / "log.db"
     path.write_bytes(head + rec1 + rec2 + rec3)
     want = decoded(open_snapshot(str(path), "nb"))

@@ -116,6 +116,7 @@ def _read_stream(raw: BinaryIO, source: str, expect: Optional[str],
     magic = magic_of(head)
     if magic:
         snap = read_ovsdb_file(fh, source, allow_truncated, magic, on_txn)
+        snap.info.whole_database = True
     elif head.lstrip()[:1] in (b"{", b"["):
         snap = read_export(read_text(fh, source), source, expect)
     elif head.startswith(b"OVSDB "):
@@ -152,6 +153,8 @@ def open_snapshot(spec: str, role: str = "nb", options: Optional[LoadOptions] = 
             snap.verify()
         else:
             snap.check_pending()
+        if snap.info.whole_database and options.on_txn is None:
+            snap.check_references()   # exports and live reads may hold some tables only
     return snap
 
 
