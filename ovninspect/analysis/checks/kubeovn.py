@@ -310,7 +310,7 @@ def ippool_namespace_subnet_mismatch(topo: Topology, ctx: Context) -> list[Findi
             if own_pool:
                 continue
             foreign = [p for p in pools if p.subnet and p.subnet != subnet]
-            if not foreign or any(p.subnet == subnet for p in pools) and severity == INFO:
+            if not foreign:
                 continue
             iface = f"interface {provider}" if provider else "the default interface"
             lsp = f"{work.meta.name}.{work.meta.namespace}" + (f".{provider}" if provider
