@@ -193,6 +193,7 @@ class CheckResult:
 
     findings: list[Finding]
     skipped_rules: list[str] = field(default_factory=list)
+    skipped_k8s: list[str] = field(default_factory=list)   # needing --k8s
     rules_run: list[str] = field(default_factory=list)
 
     @property
@@ -233,8 +234,11 @@ def run_checks(topo: Topology, rules: Optional[Iterable[str]] = None,
     for rule in RULES:   # registry order, whatever order the user gave
         if rule.slug not in chosen or rule.slug in ignored:
             continue
-        if (rule.needs_sb and not topo.has_sb) or (rule.needs_k8s and topo.k8s is None):
+        if rule.needs_sb and not topo.has_sb:
             result.skipped_rules.append(rule.slug)
+            continue
+        if rule.needs_k8s and topo.k8s is None:
+            result.skipped_k8s.append(rule.slug)
             continue
         result.rules_run.append(rule.slug)
         result.findings.extend(f for f in rule.func(topo, ctx)
