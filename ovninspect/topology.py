@@ -326,6 +326,7 @@ class Topology:
         self._port_names: Counter[str] = Counter()  # NAT logical_port names (refresh)
         self._override = ovn_version
         self._tracking = False                        # refresh() will be called
+        self.k8s: Optional[Any] = None                # k8s.model.Cluster from --k8s
         self._build_routers()
         if sb is not None:
             self._build_chassis()

@@ -675,6 +675,49 @@ def router_peer(lab: OvnLab) -> None:
 # -- building into files -----------------------------------------------------------------------
 
 
+def kubeovn_field(lab: OvnLab) -> None:
+    """The NB side of the Kube-OVN field reports whose CRs are in fixtures/kubeovn-crds/
+    (4566.yaml, 4952.yaml, 4916.yaml, 4573.yaml), as Kube-OVN writes it (vendor=kube-ovn):
+
+    * external switch ``external0`` (localnet, ipv4_network=10.9.0.0/16) for OVN EIPs;
+    * (a) kube-ovn#4566: ``vpca`` and ``vpcb``, both 10.0.1.0/24 with gateway .254; NAT
+      gateway pods ``vpc-nat-gw-gwa-0.kube-system`` at 10.0.1.254 (= gateway) and
+      ``vpc-nat-gw-gwb-0.kube-system`` at 10.0.1.253;
+    * (b) kube-ovn#4952: ``vpcc`` and ``vpcd`` (10.0.2.0/24, gateway .1) with gateways
+      ``gwc`` and ``gwd`` both at 10.0.2.2, ``vpce`` with ``gwe`` at 10.0.2.3;
+    * (e) kube-ovn#4573: ``ovn-cluster`` with subnets ``subnet-10-66`` (10.66.0.1/16) and
+      ``subnet-10-69`` (10.69.0.1/16); the VM's port on subnet-10-69 is missing (its
+      allocation failed).
+    The iptables EIPs of (d) are not in NB at all.
+    """
+    switch(lab, "external0", localnet="external0", ipv4_network="10.9.0.0/16")
+    for i, (name, gw, ext) in enumerate((("vpca", "10.0.1.254/24", "10.9.230.21/16"),
+                                         ("vpcb", "10.0.1.254/24", "10.9.230.22/16"),
+                                         ("vpcc", "10.0.2.1/24", "10.9.230.23/16"),
+                                         ("vpcd", "10.0.2.1/24", "10.9.230.24/16"),
+                                         ("vpce", "10.0.2.1/24", "10.9.230.25/16")), start=1):
+        vpc(lab, name, gw, "external0", ext, mac_suffix=i, vendor="kube-ovn")
+        lab.nbctl("set", "Logical_Switch", f"{name}-subnet1", "external_ids:vendor=kube-ovn")
+    for n, (gw, ls, ip) in enumerate((("gwa", "vpca-subnet1", "10.0.1.254"),
+                                      ("gwb", "vpcb-subnet1", "10.0.1.253"),
+                                      ("gwc", "vpcc-subnet1", "10.0.2.2"),
+                                      ("gwd", "vpcd-subnet1", "10.0.2.2"),
+                                      ("gwe", "vpce-subnet1", "10.0.2.3")), start=1):
+        pod(lab, ls, f"vpc-nat-gw-{gw}-0.kube-system", f"00:00:00:0a:00:{n:02x}", ip,
+            pod=f"kube-system/vpc-nat-gw-{gw}-0", vendor="kube-ovn")
+        lab.nbctl("set", "Logical_Switch_Port", f"vpc-nat-gw-{gw}-0.kube-system",
+                  f"external_ids:ls={ls}")
+    lab.nbctl("lr-add", "ovn-cluster")
+    lab.nbctl("set", "Logical_Router", "ovn-cluster", "external_ids:vendor=kube-ovn")
+    for k, (sub, gw) in enumerate((("subnet-10-66", "10.66.0.1/16"),
+                                   ("subnet-10-69", "10.69.0.1/16")), start=1):
+        switch(lab, sub)
+        lab.nbctl("set", "Logical_Switch", sub, "external_ids:vendor=kube-ovn")
+        connect(lab, "ovn-cluster", sub, f"ovn-cluster-{sub}", f"00:00:00:0c:00:{k:02x}", gw)
+    pod(lab, "subnet-10-66", "web-0.default", "00:00:00:0d:00:01", "10.66.6.5",
+        pod="default/web-0", vendor="kube-ovn")
+
+
 @dataclass(frozen=True)
 class Scenario:
     name: str
@@ -705,6 +748,7 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
     Scenario("nb_rules", nb_rules),
     Scenario("spine_leaf", spine_leaf, min_series="25.03"),
     Scenario("router_peer", router_peer),
+    Scenario("kubeovn_field", kubeovn_field),
 )}
 
 

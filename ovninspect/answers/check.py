@@ -45,10 +45,17 @@ def check_answer(topo: Topology, rules: Optional[Iterable[str]] = None,
     summary = [f"{len(rows)} finding(s): " + ", ".join(f"{counts[s]} {s}" for s in SEVERITIES),
                *topo.rules.footer()]
     notes = []
+    skipped = []
     if result.skipped_rules:
-        notes.append(f"rules needing --sb were skipped: {', '.join(result.skipped_rules)} "
-                     "(give --sb to run them)")
-    meta = {"skipped_rules": list(result.skipped_rules), "rules_run": list(result.rules_run),
+        skipped.append(f"rules needing --sb were skipped: {', '.join(result.skipped_rules)} "
+                       "(give --sb to run them)")
+    if result.skipped_k8s:
+        skipped.append(f"rules needing --k8s were skipped: {', '.join(result.skipped_k8s)} "
+                       "(give --k8s with the Kube-OVN CRs to run them)")
+    if skipped:
+        notes.append("; ".join(skipped))
+    meta = {"skipped_rules": list(result.skipped_rules),
+            "skipped_rules_k8s": list(result.skipped_k8s), "rules_run": list(result.rules_run),
             "summary": counts, **rules_meta(topo)}
     return Answer("check", "findings", FINDING_FIELDS, rows, meta, summary, notes,
                   exit_code=1 if result.has_errors else 0, empty_message="no findings")

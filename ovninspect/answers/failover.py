@@ -71,7 +71,30 @@ ENTRY_FIELDS = (
 
 
 def model_of(topo: Topology, routers: Optional[list[Router]] = None) -> FailoverModel:
-    return build_model(topo, routers)
+    """The failover model; with --k8s also the iptables EIPs of VpcNatGateway pods."""
+    model = build_model(topo, routers)
+    if topo.k8s is not None:
+        from ..k8s.failover import extend_model
+
+        chosen = {r.name for r in routers} if routers is not None else None
+        if chosen is None or any(g.vpc in chosen for g in topo.k8s.all("VpcNatGateway")):
+            extend_model(model, topo, topo.k8s)
+    return model
+
+
+def _with_eip_crs(topo: Topology, model: FailoverModel, results: list[EntryResult],
+                  rows: list[dict[str, Any]]) -> tuple[Field, ...]:
+    """--k8s: each row's ``eip_cr`` (the OvnEip / IptablesEIP holding its address) and
+    the EIP_CR column for --wide."""
+    if topo.k8s is None:
+        return ENTRY_FIELDS
+    from ..k8s.failover import eip_crs
+
+    crs = eip_crs(model, topo, topo.k8s)
+    for result, row in zip(results, rows):
+        row["eip_cr"] = crs.get(id(result.entry))
+    at = [f.key for f in ENTRY_FIELDS].index("uuid")
+    return (*ENTRY_FIELDS[:at], Field("eip_cr", "EIP_CR", wide_only=True), *ENTRY_FIELDS[at:])
 
 
 def failover_answer(topo: Topology, routers: Optional[list[Router]] = None,
@@ -80,12 +103,13 @@ def failover_answer(topo: Topology, routers: Optional[list[Router]] = None,
                     model: Optional[FailoverModel] = None) -> Answer:
     """One scenario: ``down`` (names, Gateway_Chassis rows or hostnames; None = every
     gateway chassis); ``only`` keeps entries whose change is in it."""
-    model = model or build_model(topo, routers)
+    model = model or model_of(topo, routers)
     names = model.gateway_chassis if down is None else resolve_down(model, list(down))
     scenario = simulate(model, names)
     counts = scenario.counts()
     results = [r for r in scenario.results if only is None or r.change in only]
     rows = [entry_row(r) for r in results]
+    fields = _with_eip_crs(topo, model, results, rows)
     hosts = hostnames(topo)
     down_text = ", ".join(chassis_label(c, (hosts or {}).get(c)) for c in scenario.down)
     summary = [
@@ -102,7 +126,7 @@ def failover_answer(topo: Topology, routers: Optional[list[Router]] = None,
     if hosts is not None:
         meta["down_hostnames"] = [hosts.get(c) for c in scenario.down]
     lost = any(r.change == LOST for r in scenario.results)
-    answer = Answer("failover-sim", "entries", ENTRY_FIELDS, rows, meta, summary,
+    answer = Answer("failover-sim", "entries", fields, rows, meta, summary,
                     list(model.notes), empty_message="no external IPs (NATs, gateway port "
                     "addresses, LB VIPs)", hostnames=hosts)
     answer.meta["lost"] = lost
@@ -142,7 +166,7 @@ def sweep_answer(topo: Topology, routers: Optional[list[Router]] = None, size: i
     """Every combination of ``size`` gateway chassis down, plus the single points."""
     if size < 1:
         raise UsageError(f"--sweep {size}: N must be 1 or more")
-    model = model or build_model(topo, routers)
+    model = model or model_of(topo, routers)
     combos = comb(len(model.gateway_chassis), size)
     if combos > MAX_COMBINATIONS:
         raise UsageError(f"--sweep {size}: {combos} combinations of "

@@ -35,3 +35,27 @@ def info_answer(snap: Snapshot) -> Answer:
     summary += [f"note: {n}" for n in info.notes]  # warnings go to stderr (load_snapshot)
     fields = (Field("table", "TABLE", is_key=True), Field("rows", "ROWS", Kind.NUMBER))
     return Answer("info", "tables", fields, rows, facts, summary)
+
+
+def add_k8s(answer: Answer, cluster: Any) -> None:
+    """``info --k8s``: what the Kubernetes input holds (kinds and counts, what was skipped,
+    the Kube-OVN version and Cilium chaining when they can be told)."""
+    if answer.question != "info":
+        return
+    counts = cluster.counts()
+    version = cluster.kube_ovn_version()
+    facts = {"source": cluster.source, "files": cluster.files, "kinds": counts,
+             "skipped": dict(sorted(cluster.skipped.items())),
+             "duplicates": cluster.duplicates,
+             "kube_ovn_version": version[0] if version else None,
+             "cilium_chaining": cluster.cilium_chaining}
+    answer.meta["k8s"] = facts
+    kinds = ", ".join(f"{k} {n}" for k, n in counts.items()) or "no known kind"
+    answer.summary.append(f"k8s {cluster.source}: {kinds}")
+    if cluster.skipped:
+        answer.summary.append("k8s skipped (unknown kinds): " + ", ".join(
+            f"{k} {n}" for k, n in sorted(cluster.skipped.items())))
+    if version:
+        answer.summary.append(f"k8s Kube-OVN version: {version[0]}")
+    if cluster.cilium_chaining is not None:
+        answer.summary.append(f"k8s Cilium chaining: {'on' if cluster.cilium_chaining else 'off'}")

@@ -54,6 +54,11 @@ def nat_rows(topo: Topology, verdicts: list[NatVerdict]) -> list[dict[str, Any]]
     """Rows with the owner of each NAT (one shared owner dict per Owner object) and, when
     SB has dynamic-routing routes, where each address is announced from."""
     owners = labels(topo, [v.nat for v in verdicts])
+    crs: Optional[dict[str, list[str]]] = None
+    if topo.k8s is not None:
+        from ..k8s.match import Matcher
+
+        crs = Matcher(topo, topo.k8s).crs_by_nat
     announced: dict[str, Announcement] = (announcements(topo)
                                           if topo.rules.dynamic_routing else {})
     shared: dict[int, tuple[dict, Owner]] = {}
@@ -70,6 +75,9 @@ def nat_rows(topo: Topology, verdicts: list[NatVerdict]) -> list[dict[str, Any]]
         row.update(fields[0])
         if owner.intent is not None:
             row["intent_mismatch"] = owner.mismatch(verdict.mode)
+        if crs is not None:   # --k8s: the CRs behind this row (a copy of the shared dict)
+            row["owner"] = dict(row["owner"], crs=crs.get(verdict.nat.uuid, []))
+            row["owner_crs"] = row["owner"]["crs"]
         rows.append(row)
     return rows
 
@@ -90,7 +98,9 @@ def _chassis_text(answer_hostnames: Optional[dict[str, str]]):
     return show
 
 
-def nat_fields(names: Optional[dict[str, str]] = None) -> tuple[Field, ...]:
+def nat_fields(names: Optional[dict[str, str]] = None, k8s: bool = False
+               ) -> tuple[Field, ...]:
+    crs = (Field("owner_crs", "CRS", Kind.LIST, wide_only=True),) if k8s else ()
     return (
         Field("router", "ROUTER", is_key=True),
         Field("type", "TYPE", is_key=True),
@@ -108,6 +118,7 @@ def nat_fields(names: Optional[dict[str, str]] = None) -> tuple[Field, ...]:
         Field("intent", "INTENT", wide_only=True, show=lambda r: (
             (r["intent"] or "-") + (" (MISMATCH)" if r["intent_mismatch"] else ""))),
         Field("intent_mismatch", "MISMATCH", Kind.BOOL, csv_only=True),
+        *crs,
         Field("flags", "FLAGS", Kind.LIST, wide_only=True),
         Field("announced_from", "ANNOUNCED_FROM", wide_only=True, show=_announced_text),
         Field("reason", "REASON", wrap=True, compared=False),
@@ -137,5 +148,5 @@ def verdicts_answer(topo: Topology, verdicts: list[NatVerdict]) -> Answer:
     names = hostnames(topo)
     meta = {**rules_meta(topo), "summary": {m.value: counts.get(m, 0) for m in MODES}}
     notes = sorted({n for v in verdicts for n in v.notes})[:20]
-    return decorate(Answer("nat", "nats", nat_fields(names), rows, meta, summary, notes,
+    return decorate(Answer("nat", "nats", nat_fields(names, topo.k8s is not None), rows, meta, summary, notes,
                            empty_message="no NAT rows", hostnames=names))

@@ -62,6 +62,10 @@ AGAINST = typer.Option(None, "--against", metavar="OLD",
                             "differs, joined on each row's key.")
 AGAINST_SB = typer.Option(None, "--against-sb", metavar="OLD_SB",
                           help="The SB that goes with --against (as --sb goes with --db).")
+K8S = typer.Option(None, "--k8s", metavar="PATH",
+                   help="Kubernetes objects (Kube-OVN CRs, Pods, VMs, ConfigMaps) as YAML or "
+                        "JSON: kubectl get -o yaml/json output, a must-gather folder, gzip ok. "
+                        "Adds the kubeovn-* checks and names the owning CRs.")
 FAIL_ON_CHANGE = typer.Option(False, "--fail-on-change",
                               help="With --against: exit 1 when anything changed (CI gates).")
 
@@ -82,6 +86,8 @@ class Inputs:
     verify: bool = False
     messages: list[str] = field(default_factory=list)  # stderr lines held back
     on_txn: Optional[OnTxn] = None  # timeline: called after each transaction of a file
+    k8s: Optional[str] = None       # --k8s PATH
+    cluster: Any = None             # its k8s.model.Cluster, read once
 
     def options(self, tables: Optional[dict] = None) -> LoadOptions:
         return LoadOptions(self.allow_truncated, self.private_key, self.certificate,
@@ -241,10 +247,23 @@ def load_topology(inputs: Inputs) -> Topology:
         topo = Topology(nb, sb, inputs.ovn_version)
     finally:
         progress.done()
+    topo.k8s = load_k8s(inputs)
     for line in inputs.messages:
         say(line)
     inputs.messages.clear()
     return topo
+
+
+def load_k8s(inputs: Inputs) -> Any:
+    """The ``--k8s`` objects (read once per command), or None without ``--k8s``."""
+    if not inputs.k8s:
+        return None
+    if inputs.cluster is None:
+        from ..k8s.load import load_cluster
+
+        with reading(inputs.k8s):
+            inputs.cluster = load_cluster(inputs.k8s)
+    return inputs.cluster
 
 
 def use_color() -> bool:

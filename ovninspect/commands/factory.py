@@ -36,6 +36,7 @@ SHARED: dict[str, tuple[Any, Any]] = {
     "timeout": (float, common.TIMEOUT),
     "allow_truncated": (bool, common.ALLOW_TRUNCATED),
     "verify": (bool, common.VERIFY),
+    "k8s": (Optional[str], common.K8S),
 }
 TOPOLOGY_ONLY = ("sb", "ovn_version", "against_sb")
 
@@ -69,12 +70,14 @@ def question(app: typer.Typer, name: str, *, on_snapshot: bool = False,
                 _finish(asker, opts["fmt"], opts["wide"])
                 return
             role = "sb" if kwargs.get("sb_role") else "nb"
-            new = _ask(asker, opts, opts["db"], opts.get("sb"), on_snapshot, role, tables)
+            cluster: dict[str, Any] = {}  # --k8s is read once, for --db and --against
+            new = _ask(asker, opts, opts["db"], opts.get("sb"), on_snapshot, role, tables,
+                       cluster)
             if opts["against"] is None:
                 _finish(new, opts["fmt"], opts["wide"])
                 return
             old = _ask(asker, opts, opts["against"], opts.get("against_sb"), on_snapshot,
-                       role, tables)
+                       role, tables, cluster)
             answer = diff_answer([(old, new)], opts["against"], opts["db"] or "",
                                  opts["fail_on_change"])
             _finish(answer, opts["fmt"], opts["wide"])
@@ -88,13 +91,25 @@ def question(app: typer.Typer, name: str, *, on_snapshot: bool = False,
 
 
 def _ask(asker: Asker, opts: dict[str, Any], db: Optional[str], sb: Optional[str],
-         on_snapshot: bool, role: str, tables: Optional[dict]) -> Answer:
+         on_snapshot: bool, role: str, tables: Optional[dict],
+         cluster: Optional[dict[str, Any]] = None) -> Answer:
     inputs = common.Inputs(db, sb, opts["fmt"], opts["private_key"], opts["certificate"],
                            opts["ca_cert"], opts["timeout"], opts["allow_truncated"],
-                           opts.get("ovn_version"), verify=opts["verify"])
+                           opts.get("ovn_version"), verify=opts["verify"], k8s=opts["k8s"])
+    if cluster is not None:
+        inputs.cluster = cluster.get("value")
     if on_snapshot:
-        return asker(common.load_snapshot(db, role, inputs, tables))
-    return asker(common.load_topology(inputs))
+        answer = asker(common.load_snapshot(db, role, inputs, tables))
+        k8s = common.load_k8s(inputs)
+        if k8s is not None:
+            from ..answers.info import add_k8s
+
+            add_k8s(answer, k8s)
+    else:
+        answer = asker(common.load_topology(inputs))
+    if cluster is not None:
+        cluster["value"] = inputs.cluster
+    return answer
 
 
 def _finish(answer: Answer, fmt: str, wide: bool) -> None:

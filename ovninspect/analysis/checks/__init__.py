@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Optional
 
 from ...topology import Topology
-from . import addressing, cms, gateways, nat, releases, routes, southbound
+from . import addressing, cms, gateways, kubeovn, nat, releases, routes, southbound
 from .base import ERROR, INFO, SEVERITIES, SEVERITY_RANK, WARNING, Context, Finding, Rule
 
 __all__ = ["ERROR", "INFO", "RULES", "SEVERITIES", "WARNING", "CheckResult", "Context",
@@ -134,6 +134,50 @@ RULES: tuple[Rule, ...] = (
     Rule("active-not-preferred", INFO, gateways.active_not_preferred,
          "the observed active gateway is not the highest-priority live member",
          needs="sb|nb-status"),
+    Rule("kubeovn-natgw-lanip-is-gateway", ERROR, kubeovn.natgw_lanip_is_gateway,
+         "a VpcNatGateway whose spec.lanIp is its subnet's gateway (kube-ovn#1300, #4566)",
+         needs="k8s"),
+    Rule("kubeovn-natgw-lanip-outside-subnet", ERROR, kubeovn.natgw_lanip_outside_subnet,
+         "a VpcNatGateway whose spec.lanIp is outside its subnet's CIDR", needs="k8s"),
+    Rule("kubeovn-natgw-lanip-duplicate", WARNING, kubeovn.natgw_lanip_duplicate,
+         "one lanIp on NAT gateways of different VPCs; error when Cilium chaining is on "
+         "(cilium-config) or with --unique-ips (kube-ovn#4952)", needs="k8s"),
+    Rule("kubeovn-eip-off-link", ERROR, kubeovn.eip_off_link,
+         "an IptablesEIP or OvnEip outside every CIDR of its external subnet: never answered "
+         "on L2 (kube-ovn#4916, #5010, #4217)", needs="k8s"),
+    Rule("kubeovn-natgw-multiple-external-subnets", WARNING,
+         kubeovn.natgw_multiple_external_subnets,
+         "a VpcNatGateway with several spec.externalSubnets: only the first gets an interface "
+         "(kube-ovn#7134)", needs="k8s"),
+    Rule("kubeovn-eip-duplicate", ERROR, kubeovn.eip_duplicate,
+         "one address on two EIP CRs (IptablesEIP and OvnEip together)", needs="k8s"),
+    Rule("kubeovn-ippool-namespace-subnet-mismatch", ERROR,
+         kubeovn.ippool_namespace_subnet_mismatch,
+         "a workload asks for subnet S in a namespace bound to another subnet's IPPool, naming "
+         "no pool (kube-ovn#4573); info from v1.13.9/v1.14.0, warning when the Kube-OVN "
+         "version is unknown", needs="k8s"),
+    Rule("kubeovn-ippool-outside-subnet", ERROR, kubeovn.ippool_outside_subnet,
+         "IPPool addresses outside its subnet", needs="k8s"),
+    Rule("kubeovn-ippool-namespace-overlap", WARNING, kubeovn.ippool_namespace_overlap,
+         "a namespace bound to several IPPools", needs="k8s"),
+    Rule("kubeovn-status-not-in-nb", ERROR, kubeovn.status_not_in_nb,
+         "a CR whose status says ready with no matching NB row (OvnFip/OvnEip/OvnSnatRule/"
+         "OvnDnatRule -> NAT or LB, Subnet -> switch and router port, Vpc -> router)",
+         needs="k8s"),
+    Rule("kubeovn-nb-not-in-crds", WARNING, kubeovn.nb_not_in_crds,
+         "a Kube-OVN-owned NB router, switch or NAT with no CR (only for kinds --k8s holds)",
+         needs="k8s"),
+    Rule("kubeovn-fip-target-mismatch", ERROR, kubeovn.fip_target_mismatch,
+         "an OvnFip's target (ipName / IP CR address / v4Ip) differs from its NAT's "
+         "logical_port or logical_ip (kube-ovn#3815, #5114)", needs="k8s"),
+    Rule("kubeovn-fip-type-mismatch", WARNING, kubeovn.fip_type_mismatch,
+         "an OvnFip's spec.type (or the ConfigMap default) says centralized or distributed and "
+         "OVN does the other; replaces fip-intent-mismatch for OvnFip NATs", needs="k8s"),
+    Rule("kubeovn-subnet-gateway-mismatch", ERROR, kubeovn.subnet_gateway_mismatch,
+         "Subnet spec.gateway differs from its router port's address", needs="k8s"),
+    Rule("kubeovn-subnet-cidr-mismatch", ERROR, kubeovn.subnet_cidr_mismatch,
+         "Subnet spec.cidrBlock differs from its router port's network or localnet "
+         "ipv4_network/ipv6_network", needs="k8s"),
     Rule("release-known-issue", INFO, releases.release_known_issue,
          "the OVN release in NB_Global northd_internal_version (or --ovn-version) has a known "
          "bug this topology can hit: affected range and fixed release"),
@@ -149,6 +193,7 @@ class CheckResult:
 
     findings: list[Finding]
     skipped_rules: list[str] = field(default_factory=list)
+    skipped_k8s: list[str] = field(default_factory=list)   # needing --k8s
     rules_run: list[str] = field(default_factory=list)
 
     @property
@@ -191,6 +236,9 @@ def run_checks(topo: Topology, rules: Optional[Iterable[str]] = None,
             continue
         if rule.needs_sb and not topo.has_sb:
             result.skipped_rules.append(rule.slug)
+            continue
+        if rule.needs_k8s and topo.k8s is None:
+            result.skipped_k8s.append(rule.slug)
             continue
         result.rules_run.append(rule.slug)
         result.findings.extend(f for f in rule.func(topo, ctx)

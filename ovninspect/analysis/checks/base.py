@@ -49,11 +49,16 @@ class Rule:
     severity: str              # default severity (some findings are raised or lowered)
     func: CheckFunc
     description: str
-    needs: Optional[str] = None   # "sb": skipped without --sb; "sb|nb-status": no data, no finding
+    needs: Optional[str] = None   # "sb": skipped without --sb; "sb|nb-status": no data,
+    #                               no finding; "k8s": skipped without --k8s
 
     @property
     def needs_sb(self) -> bool:
         return self.needs == "sb"
+
+    @property
+    def needs_k8s(self) -> bool:
+        return self.needs == "k8s"
 
 # Ports whose addresses are not workload addresses.
 SKIP_PORT_TYPES = frozenset({"router", "localnet", "l2gateway", "vtep"})
@@ -94,6 +99,18 @@ class Context:
     @cached_property
     def owners(self) -> dict[str, Owner]:
         return label_all(self.topo, self.topo.nats)
+
+    @property
+    def k8s(self) -> Any:
+        """The ``--k8s`` objects (k8s.model.Cluster), or None."""
+        return self.topo.k8s
+
+    @cached_property
+    def matcher(self) -> Any:
+        """CRs matched to NB rows (k8s.match.Matcher); only with --k8s."""
+        from ...k8s.match import Matcher
+
+        return Matcher(self.topo, self.topo.k8s)
 
     @cached_property
     def nb_ids(self) -> dict[str, str]:

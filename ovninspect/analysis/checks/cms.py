@@ -16,9 +16,14 @@ def fip_intent_mismatch(topo: Topology, ctx: Context) -> list[Finding]:
     """The CMS asked for a centralized FIP and OVN distributes it, or the reverse.  Neutron
     FIPs that should be distributed are left to neutron-fip-not-distributed."""
     out = []
+    by_crs: set[str] = set()
+    if ctx.k8s is not None:   # kubeovn-fip-type-mismatch judges these from the OvnFip CRs
+        from .kubeovn import ovnfip_nats
+
+        by_crs = ovnfip_nats(ctx)
     for v in ctx.verdicts:
         owner = ctx.owners.get(v.nat.uuid)
-        if owner is None or not owner.mismatch(v.mode):
+        if owner is None or not owner.mismatch(v.mode) or v.nat.uuid in by_crs:
             continue
         if owner.cms == NEUTRON and owner.intent == DISTRIBUTED:
             continue
