@@ -18,8 +18,8 @@ decides that, with BFD.  This module runs it, as shared/docs/controller-lab.md m
 Everything lives in the lab's temp dir; daemons are stopped by pid (:meth:`stop`, also on
 errors, since the lab is a context manager); waits are bounded.  Read back with
 :meth:`ControllerLab.observe`: who claims each ``cr-``/``l3gateway`` port (SB), BFD state
-per tunnel, the ``nat(src=…)``/``nat(dst=…)`` addresses and ``dl_dst`` MACs in each
-chassis' ``br-int`` flows, and which localnet ports each chassis has patched.
+per tunnel, the ``nat(src=…)``/``nat(dst=…)`` addresses (flows and groups) and ``dl_dst``
+MACs in each chassis' ``br-int`` flows, and which localnet ports each chassis has patched.
 
 A chassis is taken down with ``kill -9`` of its ovn-controller and ovs-vswitchd (its
 ovsdb-server stays: it is only the local config DB), as a crash or power loss would.
@@ -283,10 +283,18 @@ class ControllerLab:
 
     def _configure_net(self, box: _Sandbox) -> None:
         """Runtime-only state of a (re)started vswitchd: encap address, route, peers'
-        tunnel neighbours."""
+        tunnel neighbours.  First wait until vswitchd has applied its database (a change
+        made without --no-wait returns then) and br-phys has its fixed MAC: an address
+        given to a netdev the bridge is still (re)opening would not stay."""
         wait_for(lambda: box.appctl("version", check=False), 20, f"{box.name} ovs-vswitchd")
+        box.cmd("ovs-vsctl", f"--db=unix:{box.f('db.sock')}", "--timeout=20", "set",
+                "Open_vSwitch", ".", f"external_ids:lab-start={time.time():.3f}")
+        wait_for(lambda: box.vsctl("get", "Interface", "br-phys", "mac_in_use").strip()
+                 .strip('"') == box.mac, 20, f"{box.name} br-phys MAC")
         box.appctl("netdev-dummy/ip4addr", "br-phys", f"{box.ip}/24")
         box.appctl("ovs/route/add", "192.168.0.0/24", "br-phys")
+        wait_for(lambda: f"SRC {box.ip}" in box.appctl("ovs/route/show"), 20,
+                 f"{box.name} route from {box.ip}")
         for peer in self.boxes.values():
             if peer is not box:
                 box.appctl("tnl/neigh/set", "br-phys", peer.ip, peer.mac)
@@ -356,8 +364,9 @@ class ControllerLab:
                     peers[by_ip.get(opts["remote_ip"], opts["remote_ip"])] = \
                         status.get("state", "none")
             bfd[name] = peers
-            flows = box.cmd("ovs-ofctl", "-O", "OpenFlow15", "dump-flows", "br-int",
-                            check=False)
+            # groups too: a load balancer's nat(dst=backend) is in its select group
+            flows = "\n".join(box.cmd("ovs-ofctl", "-O", "OpenFlow15", dump, "br-int",
+                                       check=False) for dump in ("dump-flows", "dump-groups"))
             nat_src[name], nat_dst[name], macs[name], tpa[name] = parse_flows(flows)
             ports = json.loads(box.vsctl("--format=json", "--columns=external_ids", "list",
                                          "Port"))

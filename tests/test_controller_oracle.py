@@ -12,7 +12,8 @@ reachable and through which chassis.  An entry is *observed reachable via X* whe
 * X's ``br-int`` has the router's admission flow for the MAC the traffic comes to (the
   DGP's MAC, or the FIP's external MAC), matched in the router's datapath;
 * X's ``br-int`` translates it: ``nat(src=<external ip>)`` for an SNAT or a FIP (the stage
-  that is gated on residency), ``nat(dst=<logical ip>)`` for a DNAT;
+  that is gated on residency), ``nat(dst=<logical ip>)`` for a DNAT, ``nat(dst=<backend>)``
+  for each backend of a load-balancer VIP;
 * X has the external switch's localnet port patched into ``br-int`` (a bridge mapping for
   its network): otherwise nothing leaves for the physical network.
 
@@ -55,8 +56,10 @@ def build_main(lab: OvnLab) -> None:
     r3: Gateway_Chassis gw1 20, gw2 10 (the lone-survivor router); SNAT and a FIP;
     r4: Gateway_Chassis hv2 30 (no mapping for physnet), gw2 20; SNAT;
     r5: like r3 but its DGP has enabled=false; SNAT;
+    r6: like r3 but its only pod runs on gw2, a gateway (Kube-OVN gateway nodes run pods);
     gr1: gateway router on gw3; SNAT.
-    Every router has a pod on hv1 (so hv1 is every group's ref_chassis)."""
+    r1 also has a load balancer VIP 172.16.1.100.  Every router but r6 has a pod on hv1 (so
+    hv1 is their groups' ref_chassis)."""
     n = lab.nbctl
     routers = {  # router: (members, pods on its switch)
         "r1": ((("gw1", 30), ("gw2", 20), ("gw3", 10)), ("p1", "p4")),
@@ -64,6 +67,7 @@ def build_main(lab: OvnLab) -> None:
         "r3": ((("gw1", 20), ("gw2", 10)), ("s1",)),
         "r4": ((("hv2", 30), ("gw2", 20)), ("t1",)),
         "r5": ((("gw1", 20), ("gw2", 10)), ("u1",)),
+        "r6": ((("gw1", 20), ("gw2", 10)), ("v1",)),
     }
     for i, (r, (members, pods)) in enumerate(routers.items(), start=1):
         n("lr-add", r)
@@ -86,18 +90,20 @@ def build_main(lab: OvnLab) -> None:
     fip(lab, "r1", "172.16.1.15", "10.1.0.15")                              # centralized
     fip(lab, "r3", "172.16.3.11", "10.3.0.11")                              # centralized
     n("set", "Logical_Router_Port", "r5-ext", "enabled=false")
+    n("lb-add", "lb1", "172.16.1.100:80", "10.1.0.50:8080", "tcp")
+    n("lr-lb-add", "r1", "lb1")
     n("lr-add", "gr1", "--", "set", "Logical_Router", "gr1", "options:chassis=gw3")
-    lab.add_switch("ls6")
-    lab.add_switch("ext6", network_name="physnet")
-    lab.connect("gr1", "ls6", "gr1-ls6", "00:00:00:06:00:01", "10.6.0.1/24")
-    lab.connect("gr1", "ext6", "gr1-ext", "00:00:00:06:00:02", "172.16.6.1/24")
-    n("lr-nat-add", "gr1", "snat", "172.16.6.10", "10.6.0.0/24")
+    lab.add_switch("ls9")
+    lab.add_switch("ext9", network_name="physnet")
+    lab.connect("gr1", "ls9", "gr1-ls9", "00:00:00:09:00:01", "10.9.0.1/24")
+    lab.connect("gr1", "ext9", "gr1-ext", "00:00:00:09:00:02", "172.16.9.1/24")
+    n("lr-nat-add", "gr1", "snat", "172.16.9.10", "10.9.0.0/24")
     lab.sync()
 
 
 MAIN_CHASSIS = (
     ChassisSpec("gw1", "host-gw1"),
-    ChassisSpec("gw2", "host-gw2"),
+    ChassisSpec("gw2", "host-gw2", vifs=("v1",)),
     ChassisSpec("gw3", "host-gw3"),
     ChassisSpec("hv1", "host-hv1", vifs=("p1", "q1", "s1", "t1", "u1")),
     ChassisSpec("hv2", "host-hv2", mappings="other:br-x", vifs=("p4",)),
@@ -149,6 +155,7 @@ class NbFacts:
     nat_mac: dict[str, str]               # external_ip -> external_mac
     localnets: dict[str, set[str]]        # LRP -> localnet LSPs on its peer switch
     gr_external: dict[str, str]           # gateway router -> its port on a localnet switch
+    backends: dict[str, set[str]]         # LB VIP (ip:port) -> backend addresses
 
 
 def nb_facts(lab: OvnLab) -> NbFacts:
@@ -181,7 +188,12 @@ def nb_facts(lab: OvnLab) -> NbFacts:
                     gr_external[lr["name"]] = by_uuid[ref[1]]
     nat_mac = {r["external_ip"]: r["external_mac"] for r in rows("NAT")
                if isinstance(r["external_mac"], str)}
-    return NbFacts({r["name"]: r["mac"] for r in lrps}, nat_mac, localnets, gr_external)
+    backends: dict[str, set[str]] = {}
+    for lb in rows("Load_Balancer"):
+        for vip, targets in lb["vips"][1]:
+            backends[vip] = {t.rsplit(":", 1)[0].strip("[]") for t in targets.split(",")}
+    return NbFacts({r["name"]: r["mac"] for r in lrps}, nat_mac, localnets, gr_external,
+                   backends)
 
 
 def observed(entry: dict, obs: Observation, nb: NbFacts) -> tuple[bool, Optional[str], str]:
@@ -213,6 +225,9 @@ def observed(entry: dict, obs: Observation, nb: NbFacts) -> tuple[bool, Optional
         missing.append(f"nat(src={ip})")
     if kind == "dnat" and entry["logical_ip"] not in obs.nat_dst.get(carrier, set()):
         missing.append(f"nat(dst={entry['logical_ip']})")
+    if kind == "lb-vip" and not nb.backends.get(entry["vip"], set()) <= obs.nat_dst.get(
+            carrier, set()):
+        missing.append(f"nat(dst=…) to the backends of {entry['vip']}")
     if not nb.localnets.get(port or "", set()) & obs.localnets.get(carrier, set()):
         missing.append(f"a patch to the localnet of {port}")
     if missing:
