@@ -357,5 +357,10 @@ def check_key_cases(sc: dict[str, dict]) -> None:
     assert sc["lone-survivor"]["claims"]["cr-r3-ext"] != "gw2"   # lone, no live ref_chassis
     lone = by_entry(sc["lone-survivor"])[("r3", "172.16.3.10")]
     assert lone["observed"] == [False, None] and "ref_chassis" in lone["predicted_reason"]
+    # a pod on the survivor itself (r6: ref_chassis = gw2) does not let it take over
+    assert sc["all-up"]["ref_chassis"]["r6-ext"] == ["gw2"]
+    assert sc["priority-1"]["claims"]["cr-r6-ext"] == "gw1"
+    own = by_entry(sc["priority-1"])[("r6", "172.16.6.10")]
+    assert own["observed"] == [False, None] and "itself does not count" in own["predicted_reason"]
     dist = by_entry(sc["5050-both-gateways"])[("vpc1", "10.9.101.9")]
     assert dist["observed"] == [True, NODE]
