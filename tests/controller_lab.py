@@ -310,6 +310,16 @@ class ControllerLab:
         """Restart the ovs-vswitchd and ovn-controller of chassis taken down."""
         for name in names:
             box = self.boxes[name]
+            # A real host has its encap IP before OVS starts; here the dummy address is set
+            # after vswitchd is up, and tunnel ports it already had were seen to stay deaf
+            # (26.03/OVS 4.0: BFD "down" here, "init" at the peers).  So the tunnel ports go
+            # while vswitchd is down, and ovn-controller makes them again after the address
+            # is set, as on the first start.
+            data = json.loads(box.vsctl("--format=json", "--columns=name,type", "list",
+                                        "Interface"))
+            for port, kind in data["data"]:
+                if kind in ("geneve", "vxlan", "stt"):
+                    box.vsctl("--if-exists", "del-port", "br-int", port)
             box.start_vswitchd()
             self._configure_net(box)
             box.start_controller()
@@ -408,8 +418,24 @@ class ControllerLab:
             if now > deadline:
                 raise LabError(f"chassis did not converge within {timeout:.0f} s "
                                f"(down: {sorted(self.down)}); last: claims {obs.claims}, "
-                               f"bfd {obs.bfd}")
+                               f"bfd {obs.bfd}\n{self.diagnose(obs)}")
             time.sleep(0.3)
+
+    def diagnose(self, obs: Observation) -> str:
+        """Tunnel, route and neighbour state of each live chassis whose BFD is not up
+        everywhere (for the error message of a wait that timed out)."""
+        out = []
+        for name in sorted(obs.live):
+            if all(st == "up" for peer, st in obs.bfd.get(name, {}).items() if peer in obs.live):
+                continue
+            box = self.boxes[name]
+            out.append(f"== {name}")
+            for args in (("tnl/ports/show", "-v"), ("ovs/route/show",), ("tnl/neigh/show",),
+                         ("dpif/show",)):
+                out.append(box.appctl(*args, check=False))
+            with contextlib.suppress(OSError):
+                out.extend(Path(box.f("ovs-vswitchd.log")).read_text().splitlines()[-15:])
+        return "\n".join(out)
 
     # -- teardown -------------------------------------------------------------------------
     def stop(self) -> None:
