@@ -39,11 +39,15 @@ from typing import Any, Iterator, Optional
 
 import pytest
 
-from tests.controller_lab import ChassisSpec, ControllerLab, Observation, have_controller
+from tests.controller_lab import (
+    ChassisSpec,
+    ControllerLab,
+    Observation,
+    have_controller,
+    parse_flows,
+)
 from tests.failover_lab import GW_A, GW_B, HOSTS, NODE, POD, add_pod, build_5050, cli, fip
-from tests.ovnlab import OvnBuild, OvnLab, builds
-
-pytestmark = [pytest.mark.ovn, pytest.mark.controller]
+from tests.ovnlab import OvnBuild, OvnLab, _alive, builds
 
 LOCK = Path("/tmp/ovninspect-controller-lab.lock")
 
@@ -323,7 +327,10 @@ def run_topology(build: OvnBuild, builder: Any, chassis: tuple[ChassisSpec, ...]
                              "claims_before": before.claims,
                              "ref_chassis": {k: sorted(v) for k, v in before.ref_chassis.items()},
                              "settle_s": round(settle, 1), "start_s": round(started, 1),
+                             "deaf_restarts": clab.deaf_restarts,
                              "entries": entries})
+            pids = clab.pids()
+    assert pids and not [p for p in pids if _alive(p)], "daemons left running"
     return rows
 
 
@@ -353,6 +360,28 @@ def by_entry(row: dict) -> dict[tuple[str, str], dict]:
     return {(e["router"], e["external_ip"]): e for e in row["entries"]}
 
 
+# lines as ovs-ofctl 3.1 printed them in the lab (shortened)
+FLOWS = """\
+ cookie=0x1, table=11, priority=90,arp,reg14=0x1,metadata=0x3,arp_tpa=172.16.0.100,arp_op=1 actions=move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[]
+ cookie=0x2, table=8, priority=50,reg14=0x2,metadata=0x3,dl_dst=00:00:00:01:00:02 actions=load:0x2->NXM_NX_XXREG0[64..111],resubmit(,9)
+ cookie=0x3, table=44, priority=161,ip,reg15=0x2,metadata=0x3,nw_src=10.1.0.11 actions=set_field:0a:00:00:00:01:01->eth_src,ct(commit,table=45,zone=NXM_NX_REG12[0..15],nat(src=172.16.1.11))
+ cookie=0x4, table=15, priority=100,ip,metadata=0x3,nw_dst=172.16.1.11 actions=ct(commit,table=16,zone=NXM_NX_REG11[0..15],nat(dst=10.1.0.11))
+OFPST_GROUP_DESC reply (OF1.5) (xid=0x2):
+ group_id=1,type=select,selection_method=dp_hash,bucket=bucket_id:0,weight:100,actions=ct(commit,table=16,zone=NXM_NX_REG11[0..15],nat(dst=10.1.0.50:8080),exec(set_field:0x2/0x2->ct_mark))
+ group_id=2,type=select,bucket=bucket_id:0,actions=ct(commit,table=16,nat(dst=[fd00::5]:8080))
+"""
+
+
+def test_parse_flows() -> None:
+    src, dst, macs, tpa = parse_flows(FLOWS)
+    assert src == {"172.16.1.11"}
+    assert dst == {"10.1.0.11", "10.1.0.50", "fd00::5"}
+    assert macs == {(3, "00:00:00:01:00:02")}
+    assert tpa == {"172.16.0.100"}
+
+
+@pytest.mark.ovn
+@pytest.mark.controller
 def test_failover_sim_agrees_with_ovn_controller(tmp_path: Path) -> None:
     """Every build with ovn-controller, one after the other in one test: the sandboxes
     must not overlap, and an xdist worker waiting on another's sandbox would idle."""
