@@ -78,9 +78,13 @@ def elect(members: Iterable[GatewayMember], down: AbstractSet[str] = frozenset()
     best = alive[0]
     if lone_survivor_blocked([m.chassis for m in eligible], down, ref_chassis):
         refs = sorted(ref_chassis or ())
+        gone = [show(c) for c in refs if c != best.chassis]
+        parts = [", ".join(gone) + " down"] if gone else []
+        if best.chassis in refs:   # its own ports do not count: BFD runs to other chassis
+            parts.append(f"{show(best.chassis)} itself does not count")
         why = (f"the other members are down and {show(best.chassis)} has no BFD session to "
                "a live ref_chassis ("
-               + (", ".join(map(show, refs)) + " down" if refs else "the SB group has none")
+               + ("; ".join(parts) if refs else "the SB group has none")
                + "): it does not take over (ovn-controller ha_chassis_group_is_active)")
         return None, why + skipped
     ties = [m.chassis for m in alive if m.priority == best.priority]

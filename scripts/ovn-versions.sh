@@ -13,7 +13,8 @@
 # OVS 4.0); the default is both.  The host's own release (Debian 12: 23.03) needs nothing.
 #
 # Each root is made with debootstrap from the mirror of this machine's apt sources, gets
-# ovn-central ovn-common openvswitch-common (plus $OVN_VERSIONS_EXTRA_PACKAGES), and one
+# ovn-central ovn-common openvswitch-common ovn-host openvswitch-switch (plus
+# $OVN_VERSIONS_EXTRA_PACKAGES), and one
 # wrapper per OVN/OVS binary in BIN_DIR that runs the root's binary through chroot in the
 # caller's directory.  The host's /tmp is bind-mounted at /tmp inside each root, so lab
 # directories, sockets and pidfiles under /tmp have the same path on both sides; a
@@ -28,7 +29,9 @@
 set -euo pipefail
 
 DIR=${OVN_VERSIONS_DIR:-/var/cache/ovninspect/ovn-versions}
-BASE_PACKAGES="ovn-central ovn-common openvswitch-common"
+# ovn-host and openvswitch-switch: ovn-controller and ovs-vswitchd for the controller oracle
+# (tests/controller_lab.py); policy-rc.d keeps their services from starting
+BASE_PACKAGES="ovn-central ovn-common openvswitch-common ovn-host openvswitch-switch"
 PACKAGES="$BASE_PACKAGES ${OVN_VERSIONS_EXTRA_PACKAGES:-}"
 TOOLS="ovn-northd ovsdb-server ovsdb-tool ovsdb-client ovn-nbctl ovn-sbctl ovn-appctl
        ovs-appctl ovn-trace ovn-detrace ovn-controller ovs-vswitchd ovs-vsctl ovs-ofctl"

@@ -2,6 +2,8 @@
 # Run ovninspect's test suite on this machine, installing what is missing first:
 #   - Debian's ovn-central, ovn-common, openvswitch-common (real ovsdb-server, ovn-nbctl,
 #     ovn-northd: the tests use them, never mocks);
+#   - Debian's ovn-host and openvswitch-switch (real ovn-controller and ovs-vswitchd for the
+#     controller oracle; their services are never started);
 #   - as root, OVN 25.03 and 26.03 in Debian roots (scripts/ovn-versions.sh);
 #   - a virtualenv in .venv with ovninspect and its test extras.
 # Usage: bash scripts/test.sh [pytest args...]      (e.g. -k oracle, --runslow)
@@ -19,6 +21,38 @@ if [ "$need_ovn" = 1 ]; then
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
         ovn-central ovn-common openvswitch-common >/dev/null
+fi
+
+# ovn-controller and ovs-vswitchd for the controller oracle (tests/controller_lab.py): their
+# postinst scripts would start system services, so a policy-rc.d that exits 101 forbids it
+# during the install (an existing policy-rc.d is kept and restored); nothing system-wide is
+# used afterwards.
+need_chassis=0
+for tool in ovn-controller ovs-vswitchd ovs-vsctl ovs-ofctl; do
+    command -v "$tool" >/dev/null 2>&1 || need_chassis=1
+done
+if [ "$need_chassis" = 1 ]; then
+    echo "== installing Debian packages: ovn-host openvswitch-switch (services not started)"
+    SUDO=""
+    [ "$(id -u)" = 0 ] || SUDO="sudo"
+    policy=/usr/sbin/policy-rc.d
+    saved=""
+    if [ -e "$policy" ]; then
+        saved=$(mktemp)
+        $SUDO cp -p "$policy" "$saved"
+    fi
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+    $SUDO chmod +x "$policy"
+    rc=0
+    $SUDO apt-get update -qq || rc=$?
+    [ "$rc" != 0 ] || DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
+        --no-install-recommends ovn-host openvswitch-switch >/dev/null || rc=$?
+    if [ -n "$saved" ]; then
+        $SUDO mv -f "$saved" "$policy"
+    else
+        $SUDO rm -f "$policy"
+    fi
+    [ "$rc" = 0 ] || { echo "apt-get install ovn-host openvswitch-switch failed" >&2; exit "$rc"; }
 fi
 
 # Real ovn-northd 25.03 and 26.03 besides the host's 23.03, each in a Debian root

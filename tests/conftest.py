@@ -36,6 +36,8 @@ def pytest_configure(config: pytest.Config) -> None:
     # keep working when pyproject.toml's marker list is not picked up (e.g. -c elsewhere)
     config.addinivalue_line("markers", "slow: long-running (run with --runslow)")
     config.addinivalue_line("markers", "ovn: needs ovsdb-server / ovn-nbctl / ovn-northd")
+    config.addinivalue_line("markers", "controller: runs simulated chassis with the real "
+                            "ovn-controller and ovs-vswitchd (tests/controller_lab.py)")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

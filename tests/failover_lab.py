@@ -89,8 +89,10 @@ def save(lab: OvnLab, dest: Path, with_sb: bool = True) -> tuple[Path, Optional[
 
 
 def build_5050(lab: OvnLab, pod_mappings: Optional[str] = "external0:br-external",
-               requested_chassis: Optional[str] = None) -> None:
-    """The kubeovn/kube-ovn#5050 scenario (cms-footprints §6 rows; NB and SB)."""
+               requested_chassis: Optional[str] = None, sb: bool = True) -> None:
+    """The kubeovn/kube-ovn#5050 scenario (cms-footprints §6 rows; NB and SB).  With
+    ``sb=False`` only the NB part: real ovn-controllers register and bind (tests/
+    controller_lab.py)."""
     n = lab.nbctl
     n("lr-add", "vpc1", "--", "set", "Logical_Router", "vpc1", "external_ids:vendor=kube-ovn")
     add_switch(lab, "vpc1-subnet1")
@@ -112,6 +114,8 @@ def build_5050(lab: OvnLab, pod_mappings: Optional[str] = "external0:br-external
     n("lr-nat-add", "vpc1", "snat", "10.9.101.10", "192.168.0.0/24")
     fip(lab, "vpc1", "10.9.101.11", "192.168.0.5")
     lab.sync()
+    if not sb:
+        return
     add_chassis(lab, GW_A, "127.0.0.177", HOSTS[GW_A])
     add_chassis(lab, GW_B, "127.0.0.46", HOSTS[GW_B])
     add_chassis(lab, NODE, "127.0.0.10", HOSTS[NODE], pod_mappings)

@@ -155,6 +155,21 @@ def test_rule18_highest_priority_wins_and_rule19_single_member() -> None:
     assert active is None and "nothing fails over (rule 19)" in why
 
 
+def test_lone_survivor_whose_only_ref_chassis_is_itself() -> None:
+    """A pod on the surviving gateway does not let it take over: ovn-controller needs BFD
+    to another chassis that binds a port behind the router (tests/test_controller_oracle.py
+    scenario priority-1, router r6: gw2 kept its hands off cr-r6-ext on 23.03.1)."""
+    members = [GatewayMember("gw1", 20), GatewayMember("gw2", 10)]
+    active, why = elect(members, {"gw1"}, ref_chassis={"gw2"})
+    assert active is None
+    assert "gw2 itself does not count" in why and "gw2 down" not in why
+    active, why = elect(members, {"gw1", "hv1"}, ref_chassis={"gw2", "hv1"})
+    assert active is None and "(hv1 down; gw2 itself does not count)" in why
+    active, why = elect(members, {"gw1", "hv1"}, ref_chassis={"hv1"})
+    assert active is None and "(hv1 down)" in why
+    assert elect(members, {"gw1"}, ref_chassis={"gw2", "hv1"})[0] == "gw2"
+
+
 def test_rule18_tie_in_lab_scenario(mixed: tuple[Path, Path]) -> None:
     views = by_port(gateway_views(topology(*mixed)))
     r3 = views[("r3", "r3-ext")]           # HA group gw3/10, gw1/10
