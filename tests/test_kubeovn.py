@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from ovninspect.analysis.checks import BY_SLUG, RULES, run_checks
-from ovninspect.answers.failover import failover_answer
+from ovninspect.answers.failover import failover_answer, sweep_answer
 from ovninspect.answers.nat import nat_answer
 from ovninspect.errors import InputError
 from ovninspect.k8s.load import load_cluster
@@ -327,3 +327,7 @@ def test_failover_iptables_eips_follow_the_gateway_pod_node():
             if r["type"] == "iptables-eip"}
     assert down["10.9.1.10"]["reachable"] is False and down["10.9.1.10"]["change"] == "lost"
     assert down["172.16.0.10"]["reachable"] is True      # gwd's pod runs on node-2
+    # --sweep fails the NAT gateway pods' nodes as well
+    swept = {tuple(r["down"]): r for r in sweep_answer(t).rows}
+    assert ("node-1",) in swept and ("node-2",) in swept
+    assert "10.9.1.10" in {e["external_ip"] for e in swept[("node-1",)]["lost_entries"]}

@@ -63,6 +63,9 @@ def extend_model(model: FailoverModel, topo: Topology, cluster: Cluster) -> None
             dep.before = dep.outcome(NO_DOWN)
             model.deps.append(dep)
             for ch in dep.chassis:
+                if ch not in model.gateway_chassis:   # --sweep fails NAT gateway nodes too
+                    model.gateway_chassis.append(ch)
+                    model.gateway_chassis.sort()
                 model.by_chassis.setdefault(ch, []).append(dep)
                 model.aliases.setdefault(ch, ch)
                 if node:
