@@ -83,4 +83,7 @@ echo "== ruff"
 .venv/bin/ruff check ovninspect tests scripts
 
 echo "== pytest"
+# the same hypothesis examples on every run, so a red run means a change broke something;
+# HYPOTHESIS_PROFILE=explore (or scripts/fuzz.py) looks for new ones
+export HYPOTHESIS_PROFILE="${HYPOTHESIS_PROFILE:-ci}"
 exec .venv/bin/python -m pytest -n "${OVNINSPECT_TEST_JOBS:-2}" -q -p no:cacheprovider "$@"

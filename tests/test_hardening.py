@@ -273,3 +273,40 @@ def test_transaction_specials_of_the_wrong_type(special: dict, tmp_path: Path) -
                                        **special}))
     line = one_line(run_cli("nat", "--db", str(path)), path)
     assert "record 1 at byte offset" in line and next(iter(special)) in line
+
+
+@pytest.mark.parametrize("depth, refused", [(1000, False), (1001, True), (1024, True),
+                                            (1100, True)])
+def test_nesting_deeper_than_lib_json_allows_is_refused(tmp_path: Path, depth: int,
+                                                        refused: bool) -> None:
+    """lib/json.c refuses more than 1,000 nested containers (ovsdb-tool: "input exceeds
+    maximum nesting depth 1000"); orjson takes 1,024 and Python's parser what the recursion
+    limit allows (fuzz seed 410094 was accepted in a process with a raised limit)."""
+    import sys
+
+    from ovninspect.sources.records import loads
+    inner = "[" * (depth - 1) + "]" * (depth - 1)     # the record object is level 1
+    path = nb_file(tmp_path / "deep.db", {})
+    data = path.read_bytes()
+    body = ('{"_date":1,"_comment":' + inner + '}\n').encode()
+    import hashlib
+    path.write_bytes(data + b"OVSDB JSON %d %s\n" % (len(body), hashlib.sha1(body).hexdigest()
+                                                     .encode()) + body)
+    proc = run_cli("info", "--db", str(path))
+    assert proc.returncode == (2 if refused else 0), proc.stderr
+    if refused:
+        assert "nesting too deep" in proc.stderr
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(50_000)
+    try:
+        deep = ("[" * depth + "1e999" + "]" * depth).encode()   # orjson refuses: fallback
+        with pytest.raises(ValueError, match="nesting too deep|out of the range"):
+            loads(deep)
+        comment = ('{"_comment":' + "[" * (depth - 1) + "]" * (depth - 1) + "}").encode()
+        if refused:
+            with pytest.raises(ValueError, match="nesting too deep"):
+                loads(comment)
+        else:
+            assert loads(comment)
+    finally:
+        sys.setrecursionlimit(limit)

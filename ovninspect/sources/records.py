@@ -68,6 +68,50 @@ def strings_and_numbers_error(value: Any) -> Optional[str]:
     return None
 
 
+#: lib/json.c refuses input nested deeper than this (arrays and objects, the outer one
+#: counting 1); orjson allows 1,024 and Python's parser what the recursion limit allows.
+MAX_DEPTH = 1000
+_FREE_FORM = ("_comment",)   # values ovsdb-server keeps without a type to check them
+
+
+def depth_error(value: Any, limit: int = MAX_DEPTH) -> Optional[str]:
+    """"nesting too deep" when ``value`` nests more than ``limit`` containers."""
+    todo = [(value, 1)]
+    while todo:
+        item, depth = todo.pop()
+        cls = item.__class__
+        if cls is dict or cls is list:
+            if depth > limit:
+                return "nesting too deep"
+            children = item.values() if cls is dict else item
+            todo.extend((child, depth + 1) for child in children
+                        if child.__class__ is dict or child.__class__ is list)
+    return None
+
+
+def _free_form_depth_error(value: Any) -> Optional[str]:
+    """The only places a record nests deeper than its datums allow, and that no value
+    check will see: ``_comment`` of a transaction (standalone, or in a raft entry's data,
+    a few levels down)."""
+    todo = [(value, 1)]
+    while todo:
+        item, depth = todo.pop()
+        if depth > 5:
+            continue
+        if item.__class__ is dict:
+            for key, child in item.items():
+                if key in _FREE_FORM and (child.__class__ is dict or child.__class__ is list):
+                    problem = depth_error(child, MAX_DEPTH - depth)
+                    if problem:
+                        return problem
+                elif child.__class__ is dict or child.__class__ is list:
+                    todo.append((child, depth + 1))
+        elif item.__class__ is list:
+            todo.extend((child, depth + 1) for child in item
+                        if child.__class__ is dict or child.__class__ is list)
+    return None
+
+
 def loads(data: bytes) -> Any:
     """Parse JSON as ovsdb-server's parser (lib/json.c) would, or raise ValueError.
 
@@ -82,6 +126,10 @@ def loads(data: bytes) -> Any:
     else:
         if b"\\u0000" in data and strings_and_numbers_error(value):
             raise ValueError("null bytes are not supported in strings")
+        if b"_comment" in data:
+            problem = _free_form_depth_error(value)
+            if problem:
+                raise ValueError(problem)
         return value
     try:
         text = bytes(data).decode("utf-8")
@@ -91,7 +139,7 @@ def loads(data: bytes) -> Any:
         value = json.loads(text, parse_constant=_reject_constant)
     except RecursionError:
         raise ValueError("nesting too deep") from None
-    problem = strings_and_numbers_error(value)
+    problem = depth_error(value) or strings_and_numbers_error(value)
     if problem:
         raise ValueError(problem)
     return value
