@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Optional, TypeVar
 
-from tests.ovnlab import LabError, OvnLab, _alive, run
+from tests.ovnlab import LabError, OvnLab, _alive, run, stop_pid
 
 VSWITCH_SCHEMA = "/usr/share/openvswitch/vswitch.ovsschema"   # the same path in the roots
 CHASSIS_TOOLS = ("ovn-controller", "ovs-vswitchd", "ovs-vsctl", "ovs-appctl", "ovs-ofctl")
@@ -205,15 +205,7 @@ class _Sandbox:
             pid = self.pid(daemon)
             if pid is None:
                 continue
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, sig)
-            for _ in range(250):
-                if not _alive(pid):
-                    break
-                time.sleep(0.02)
-            else:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
+            stop_pid(pid, sig)
 
 
 class ControllerLab:

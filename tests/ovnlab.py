@@ -162,6 +162,20 @@ def _alive(pid: int) -> bool:
         return False
 
 
+def stop_pid(pid: int, sig: int = signal.SIGTERM) -> None:
+    """Send ``sig`` to ``pid``, wait up to 5 s for it to exit, then SIGKILL it."""
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        return
+    for _ in range(250):
+        if not _alive(pid):
+            return
+        time.sleep(0.02)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+
+
 class LabError(RuntimeError):
     """A lab command failed; the message carries its stderr."""
 
@@ -331,17 +345,7 @@ class OvnLab:
                 pid = int(pidfile.read_text().strip())
             except (OSError, ValueError):
                 continue
-            try:
-                os.kill(pid, signal.SIGTERM)
-            except ProcessLookupError:
-                continue
-            for _ in range(250):
-                if not _alive(pid):
-                    break
-                time.sleep(0.02)
-            else:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
+            stop_pid(pid)
         self._daemons.clear()
         if not self.keep:
             shutil.rmtree(self.root, ignore_errors=True)
