@@ -46,14 +46,13 @@ def check_answer(topo: Topology, rules: Optional[Iterable[str]] = None,
                *topo.rules.footer()]
     notes = []
     skipped = []
-    if result.skipped_rules:
-        skipped.append(f"rules needing --sb were skipped: {', '.join(result.skipped_rules)} "
-                       "(give --sb to run them)")
-    if result.skipped_k8s:
-        skipped.append(f"rules needing --k8s were skipped: {', '.join(result.skipped_k8s)} "
-                       "(give --k8s with the Kube-OVN CRs to run them)")
+    for names, option in ((result.skipped_rules, "--sb"), (result.skipped_k8s, "--k8s")):
+        if names:
+            shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3
+                                            else "")
+            skipped.append(f"{len(names)} rule(s) need {option} and were skipped ({shown})")
     if skipped:
-        notes.append("; ".join(skipped))
+        notes.append("; ".join(skipped) + "; check --list-rules names them")
     meta = {"skipped_rules": list(result.skipped_rules),
             "skipped_rules_k8s": list(result.skipped_k8s), "rules_run": list(result.rules_run),
             "summary": counts, **rules_meta(topo)}
