@@ -10,31 +10,34 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-need_ovn=0
-for tool in ovsdb-server ovsdb-tool ovsdb-client ovn-nbctl ovn-sbctl ovn-northd; do
-    command -v "$tool" >/dev/null 2>&1 || need_ovn=1
-done
-if [ "$need_ovn" = 1 ]; then
+SUDO=""
+[ "$(id -u)" = 0 ] || SUDO="sudo"
+
+# true when any of the named tools is not on PATH
+missing() {
+    local tool
+    for tool in "$@"; do
+        command -v "$tool" >/dev/null 2>&1 || return 0
+    done
+    return 1
+}
+
+apt_install() {
+    $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
+        --no-install-recommends "$@" >/dev/null
+}
+
+if missing ovsdb-server ovsdb-tool ovsdb-client ovn-nbctl ovn-sbctl ovn-northd; then
     echo "== installing Debian packages: ovn-central ovn-common openvswitch-common"
-    SUDO=""
-    [ "$(id -u)" = 0 ] || SUDO="sudo"
-    $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
-        ovn-central ovn-common openvswitch-common >/dev/null
+    apt_install ovn-central ovn-common openvswitch-common
 fi
 
 # ovn-controller and ovs-vswitchd for the controller oracle (tests/controller_lab.py): their
 # postinst scripts would start system services, so a policy-rc.d that exits 101 forbids it
 # during the install (an existing policy-rc.d is kept and restored); nothing system-wide is
 # used afterwards.
-need_chassis=0
-for tool in ovn-controller ovs-vswitchd ovs-vsctl ovs-ofctl; do
-    command -v "$tool" >/dev/null 2>&1 || need_chassis=1
-done
-if [ "$need_chassis" = 1 ]; then
+if missing ovn-controller ovs-vswitchd ovs-vsctl ovs-ofctl; then
     echo "== installing Debian packages: ovn-host openvswitch-switch (services not started)"
-    SUDO=""
-    [ "$(id -u)" = 0 ] || SUDO="sudo"
     policy=/usr/sbin/policy-rc.d
     saved=""
     if [ -e "$policy" ]; then
@@ -44,9 +47,7 @@ if [ "$need_chassis" = 1 ]; then
     printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
     $SUDO chmod +x "$policy"
     rc=0
-    $SUDO apt-get update -qq || rc=$?
-    [ "$rc" != 0 ] || DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
-        --no-install-recommends ovn-host openvswitch-switch >/dev/null || rc=$?
+    apt_install ovn-host openvswitch-switch || rc=$?
     if [ -n "$saved" ]; then
         $SUDO mv -f "$saved" "$policy"
     else
