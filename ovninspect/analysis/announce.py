@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from ..topology import Nat, Topology
+from ..topology import Nat, RouterPort, Topology
 
 CLAIM, GATEWAY_ROUTER, EVERY_CHASSIS, NOWHERE = "claim", "gateway-router", "every-chassis", \
     "nowhere"
@@ -38,7 +38,7 @@ class Announcement:
                 "reason": self.reason}
 
 
-def _routes(topo: Topology) -> dict[tuple[str, str], tuple[str, Optional[str]]]:
+def _routes(topo: Topology) -> dict[tuple[str, str], tuple[RouterPort, Optional[str]]]:
     """(router UUID, address) -> (advertising port, tracked port), from SB."""
     sb = topo.sb
     if sb is None or not sb.has_table("Advertised_Route"):
@@ -52,27 +52,25 @@ def _routes(topo: Topology) -> dict[tuple[str, str], tuple[str, Optional[str]]]:
             continue
         address = str(row.get("ip_prefix") or "").split("/")[0].lower()
         tracked = names.get(row.get("tracked_port") or "")
-        out[(port.router_uuid, address)] = (port.name, tracked)
+        out[(port.router_uuid, address)] = (port, tracked)
     return out
 
 
 def announcements(topo: Topology) -> dict[str, Announcement]:
     """NAT UUID -> where its external IP is announced; empty without SB routes."""
     routes = _routes(topo)
-    if not routes:
-        return {}
-    ports = {p.name: p for p in topo.router_ports.values()}
     out = {}
-    for nat in topo.nats:
+    for nat in topo.nats if routes else ():
         found = routes.get((nat.router_uuid, nat.external_ip.strip().lower()))
         if found is not None:
-            out[nat.uuid] = _where(topo, nat, ports[found[0]].name, found[1])
+            out[nat.uuid] = _where(topo, nat, *found)
     return out
 
 
-def _where(topo: Topology, nat: Nat, port_name: str, tracked: Optional[str]) -> Announcement:
+def _where(topo: Topology, nat: Nat, port: RouterPort, tracked: Optional[str]
+           ) -> Announcement:
     router = topo.routers[nat.router_uuid]
-    port = next(p for p in router.ports if p.name == port_name)
+    port_name = port.name
     tracked_binding = topo.binding(tracked) if tracked else None
     tracked_chassis = tracked_binding.chassis if tracked_binding else None
     local_only = topo.rules.holds("redistribute_local_only") and (
