@@ -105,9 +105,9 @@ class GatewaySet(Dependency):
         self.candidates = self.chassis
         # rule 20 mapping check only with SB data and a localnet on the peer switch
         self.networks = networks if mappings is not None else ()
-        self.mappings = mappings or {}
+        known = mappings or {}
         self._unmapped = frozenset(ch for ch in self.ballot.eligible if self.networks and not
-                                   any(n in self.mappings.get(ch, {}) for n in self.networks))
+                                   any(n in known.get(ch, {}) for n in self.networks))
 
     def before_active(self) -> Optional[str]:
         return self.ballot.winner(NO_DOWN)
@@ -123,8 +123,7 @@ class GatewaySet(Dependency):
         if active is None:
             return Outcome(False, None, f"centralized on DGP {self.port}, which has no active "
                            f"gateway: {why}", (18, 19, 20))
-        if self.networks and not any(n in self.mappings.get(active, {})
-                                     for n in self.networks):
+        if active in self._unmapped:
             return Outcome(False, None, f"centralized on DGP {self.port}: the active gateway "
                            f"{self.show(active)} has no bridge mapping for {', '.join(self.networks)}, so "
                            f"it cannot reach the external network (rule 20); elected: {why}",
