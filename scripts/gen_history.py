@@ -81,6 +81,21 @@ def where(uuid: str) -> list:
     return [["_uuid", "==", ["uuid", uuid]]]
 
 
+def link_ops(lr: str, ls: str, lrp_row: dict, peer: str) -> list[dict]:
+    """Operations that add router port ``lrp_row`` to router ``lr`` and its router-type peer
+    ``peer`` to switch ``ls`` (what ovn-nbctl lrp-add + lsp-add ... router do)."""
+    return [
+        {"op": "insert", "table": "Logical_Router_Port", "row": lrp_row, "uuid-name": "lrp"},
+        {"op": "mutate", "table": "Logical_Router", "where": where(lr),
+         "mutations": [["ports", "insert", ["named-uuid", "lrp"]]]},
+        {"op": "insert", "table": "Logical_Switch_Port",
+         "row": {"name": peer, "type": "router", "addresses": "router",
+                 "options": ["map", [["router-port", lrp_row["name"]]]]}, "uuid-name": "lsp"},
+        {"op": "mutate", "table": "Logical_Switch", "where": where(ls),
+         "mutations": [["ports", "insert", ["named-uuid", "lsp"]]]},
+    ]
+
+
 def build(client: Client, routers: int, pods: int, nats: int, rng: random.Random) -> None:
     t = client.transact
     ext = t({"op": "insert", "table": "Logical_Switch", "row": {"name": "ext"},
@@ -99,16 +114,8 @@ def build(client: Client, routers: int, pods: int, nats: int, rng: random.Random
         hi, lo = divmod(i, 250)
         ls = t({"op": "insert", "table": "Logical_Switch", "row": {"name": f"{name}-int"},
                 "uuid-name": "ls"}, comment=f"ls-add {name}-int")[0]["uuid"][1]
-        t({"op": "insert", "table": "Logical_Router_Port",
-           "row": {"name": f"{name}-int", "mac": f"00:00:01:{hi:02x}:{lo:02x}:01",
-                   "networks": "192.168.0.1/24"}, "uuid-name": "lrp"},
-          {"op": "mutate", "table": "Logical_Router", "where": where(lr),
-           "mutations": [["ports", "insert", ["named-uuid", "lrp"]]]},
-          {"op": "insert", "table": "Logical_Switch_Port",
-           "row": {"name": f"{name}-int-rp", "type": "router", "addresses": "router",
-                   "options": ["map", [["router-port", f"{name}-int"]]]}, "uuid-name": "lsp"},
-          {"op": "mutate", "table": "Logical_Switch", "where": where(ls),
-           "mutations": [["ports", "insert", ["named-uuid", "lsp"]]]},
+        t(*link_ops(lr, ls, {"name": f"{name}-int", "mac": f"00:00:01:{hi:02x}:{lo:02x}:01",
+                             "networks": "192.168.0.1/24"}, f"{name}-int-rp"),
           comment=f"connect {name} {name}-int")
         gcs = [["named-uuid", f"gc{k}"] for k in (1, 2)]
         t({"op": "insert", "table": "Gateway_Chassis",
@@ -117,17 +124,9 @@ def build(client: Client, routers: int, pods: int, nats: int, rng: random.Random
           {"op": "insert", "table": "Gateway_Chassis",
            "row": {"name": f"{name}-ext-gw2", "chassis_name": f"gw{(i + 1) % 7}",
                    "priority": 10}, "uuid-name": "gc2"},
-          {"op": "insert", "table": "Logical_Router_Port",
-           "row": {"name": f"{name}-ext", "mac": f"00:00:02:{hi:02x}:{lo:02x}:01",
-                   "networks": f"10.{hi}.{lo}.1/24", "gateway_chassis": ["set", gcs]},
-           "uuid-name": "dgp"},
-          {"op": "mutate", "table": "Logical_Router", "where": where(lr),
-           "mutations": [["ports", "insert", ["named-uuid", "dgp"]]]},
-          {"op": "insert", "table": "Logical_Switch_Port",
-           "row": {"name": f"ext-{name}", "type": "router", "addresses": "router",
-                   "options": ["map", [["router-port", f"{name}-ext"]]]}, "uuid-name": "lsp"},
-          {"op": "mutate", "table": "Logical_Switch", "where": where(ext),
-           "mutations": [["ports", "insert", ["named-uuid", "lsp"]]]},
+          *link_ops(lr, ext, {"name": f"{name}-ext", "mac": f"00:00:02:{hi:02x}:{lo:02x}:01",
+                              "networks": f"10.{hi}.{lo}.1/24",
+                              "gateway_chassis": ["set", gcs]}, f"ext-{name}"),
           comment=f"lrp-set-gateway-chassis {name}-ext")
         for p in range(pods):
             pod = f"{name}-pod{p}"
