@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Optional
 
 import pytest
 
@@ -195,28 +196,38 @@ def _guarded(behaviour: Behaviour, conn: socket.socket) -> None:
         behaviour(conn)
 
 
+def _run_delay(pid: int) -> Optional[float]:
+    """Seconds ``pid`` has spent runnable but waiting for a CPU (/proc/PID/schedstat)."""
+    try:
+        with open(f"/proc/{pid}/schedstat") as fh:
+            return int(fh.read().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def run_info(remote: str, *extra: str) -> tuple[subprocess.CompletedProcess, float, int]:
-    """``ovninspect info`` against ``remote``: the result, its wall time and peak RSS (KiB)."""
+    """``ovninspect info`` against ``remote``: the result, its wall time less the time it
+    sat runnable waiting for a CPU (on a loaded machine that is the machine's delay, not
+    the client's: a client that waits on its socket past the deadline still shows it),
+    and its peak RSS (KiB)."""
     args = [sys.executable, "-m", "ovninspect", "info", "--db", remote,
             "--timeout", str(TIMEOUT), "--format", "json", *extra]
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.monotonic()
         child = subprocess.Popen(args, stdout=out, stderr=err)
-        _, status, usage = os.wait4(child.pid, 0)
-        elapsed = time.monotonic() - start
+        delay = 0.0
+        while True:
+            pid, status, usage = os.wait4(child.pid, os.WNOHANG)
+            if pid:
+                break
+            delay = _run_delay(child.pid) or delay
+            time.sleep(0.01)
+        elapsed = time.monotonic() - start - delay
         child.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
         return (subprocess.CompletedProcess(args, child.returncode, out.read().decode(),
                                             err.read().decode()), elapsed, usage.ru_maxrss)
-
-
-def _startup_time() -> float:
-    """Wall time of ``ovninspect --version`` on this machine right now."""
-    start = time.monotonic()
-    subprocess.run([sys.executable, "-m", "ovninspect", "--version"], capture_output=True,
-                   timeout=60)
-    return time.monotonic() - start
 
 
 def assert_refused(proc: subprocess.CompletedProcess, elapsed: float, peak: int,
@@ -229,13 +240,9 @@ def assert_refused(proc: subprocess.CompletedProcess, elapsed: float, peak: int,
     assert len(lines) == 1, proc.stderr
     assert lines[0].startswith(f"ovninspect: {remote}: "), lines[0]
     assert re.search(pattern, lines[0]), lines[0]
-    # the issue's bound is --timeout + 1 s, plus the interpreter's start-up measured now;
-    # on a machine with more runnable processes than cores, the part after the deadline
-    # (start-up, the error path) runs slower by the load factor: a hang still fails
-    startup = _startup_time()
-    load = max(1.0, os.getloadavg()[0] / (os.cpu_count() or 1))
-    bound = TIMEOUT + (1.0 + startup) * load
-    assert elapsed < bound, f"took {elapsed:.1f} s (bound {bound:.1f} s, load x{load:.1f})"
+    # the issue's bound is --timeout + 1 s; interpreter start-up (~0.3 s) is inside the
+    # allowance; time the client sat waiting for a CPU is not counted (run_info)
+    assert elapsed < TIMEOUT + 1.5, f"took {elapsed:.1f} s, not counting CPU waits"
     assert peak < 1 << 20, f"peak RSS {peak >> 10} MiB"
 
 
