@@ -34,6 +34,9 @@ class PendingRows(Protocol):
     def check_all(self) -> None:
         """Check every row as ``load`` does, without keeping them."""
 
+    def rows_with_string(self, text: str) -> Any:
+        """``{uuid: row}`` of at least the rows holding the string ``text``."""
+
 
 class Row:
     """A view of one row; ``row["col"]`` gives the decoded value (default when omitted)."""
@@ -193,6 +196,16 @@ class Table:
         index, rows = self.index(column), self.rows
         return {v: None if (u := index.get(v)) is None else Row(self, u, rows[u])
                 for v in values}
+
+    def rows_with_string(self, text: str) -> dict[str, dict]:
+        """Row data by UUID, in row order, of at least every row that holds the string
+        ``text`` in some column (a superset: callers filter).  A table still unparsed is
+        searched in the source, and only those rows are parsed; else all rows."""
+        if self._pending is not None:
+            found = self._pending.rows_with_string(text)
+            if found.__class__ is dict:
+                return found
+        return self.rows
 
     def has_value(self, column: str, value: Any) -> bool:
         """True when some row's scalar ``column`` is ``value`` (no row is built)."""

@@ -309,7 +309,8 @@ class Topology:
         self._lsp_cache: dict[str, Optional[SwitchPort]] = {}
         self._lsp_rows: Optional[dict[str, Optional[Row]]] = None
         self._switch_of_port: Optional[dict[str, str]] = None
-        self._router_lsp: Optional[dict[str, str]] = None
+        self._router_lsp: Optional[dict[str, str]] = None  # LRP name -> peer LSP UUID
+        self._router_lsp_rows: dict[str, dict] = {}   # the LSP rows that index was built from
         self._localnets: dict[str, list[SwitchPort]] = {}
         self.chassis: dict[str, Chassis] = {}
         self.hostnames: dict[str, str] = {}
@@ -825,18 +826,26 @@ class Topology:
 
     def peer_switch_port(self, port: RouterPort) -> Optional[SwitchPort]:
         """The router-type LSP whose ``options:router-port`` names this LRP."""
+        lsps = self.nb.table("Logical_Switch_Port")
         if self._router_lsp is None:
             index: dict[str, str] = {}
-            for uuid, data in self.nb.table("Logical_Switch_Port").rows.items():
-                if data.get("type") == "router":
-                    row = self.nb.table("Logical_Switch_Port").get(uuid)
-                    assert row is not None
-                    target = row["options"].get("router-port")
+            value = lsps.value
+            # only the rows naming a router port are read (a large NB has 100k ports)
+            found = self._router_lsp_rows = lsps.rows_with_string("router-port")
+            for uuid, data in found.items():
+                if value(uuid, data, "type", "") == "router":
+                    target = value(uuid, data, "options", {}).get("router-port")
                     if target:
                         index.setdefault(target, uuid)
             self._router_lsp = index
         uuid = self._router_lsp.get(port.name)
-        row = self.nb.table("Logical_Switch_Port").get(uuid) if uuid else None
+        if not uuid:
+            return None
+        if lsps.is_loaded:   # (a history replay changes rows: read the table's own)
+            row = lsps.get(uuid)
+        else:
+            data = self._router_lsp_rows.get(uuid)
+            row = Row(lsps, uuid, data) if data is not None else None
         return self._switch_port(row) if row is not None else None
 
     def localnets(self, switch_uuid: Optional[str]) -> list[SwitchPort]:
@@ -849,7 +858,7 @@ class Topology:
             # switch costs seconds at 100k ports
             sw = self.nb.table("Logical_Switch").get(switch_uuid)
             lsps = self.nb.table("Logical_Switch_Port")
-            rows, value = lsps.rows, lsps.value
+            rows, value = lsps.rows_with_string("localnet"), lsps.value
             cached = []
             for uuid in sw["ports"] if sw is not None else ():
                 data = rows.get(uuid)

@@ -25,7 +25,7 @@ from ovninspect.analysis.placement import classify_all
 from ovninspect.answers.nat import nat_rows
 from ovninspect.errors import InputError
 from ovninspect.schema import Schema
-from ovninspect.snapshot import Snapshot, SourceInfo, Table
+from ovninspect.snapshot import Row, Snapshot, SourceInfo, Table
 from ovninspect.sources import open_snapshot, ovsdb_file
 from ovninspect.sources.records import Record
 from ovninspect.sources.table_slice import UNINDEXED, TableSlice
@@ -82,6 +82,27 @@ def same_answers(deferred: Table, loaded: Table, values: list[str]) -> None:
         assert (a and a.uuid) == (b and b.uuid)
 
 
+def holds(datum: Any, text: str) -> bool:
+    """``text`` is one of the strings in this row JSON (values, keys, members)."""
+    if datum.__class__ is str:
+        return datum == text
+    if datum.__class__ in (list, tuple):
+        return any(holds(item, text) for item in datum)
+    if datum.__class__ is dict:
+        return any(key == text or holds(item, text) for key, item in datum.items())
+    return False
+
+
+def same_rows_with_string(deferred: Table, loaded: Table, text: str) -> None:
+    """``rows_with_string`` is a superset, in row order, of the rows holding ``text``,
+    and each row it gives is the loaded table's row."""
+    got = deferred.rows_with_string(text)
+    want = [uuid for uuid, row in loaded.rows.items() if holds(row, text)]
+    assert [uuid for uuid in got if uuid in want] == want, text
+    for uuid, row in got.items():
+        assert Row(deferred, uuid, row).to_dict() == loaded.get(uuid).to_dict(), text
+
+
 PORTS = {u(i): {"name": f"pod-{i}", "addresses": f"0a:58:00:00:00:{i:02x} 10.0.0.{i}",
                 "options": ["map", [["requested-chassis", f"node-{i % 3}"]]],
                 "external_ids": ["map", [["pod", f"ns/pod-{i}"]]]} for i in range(1, 40)}
@@ -96,6 +117,27 @@ def test_compact_table_is_searched_not_parsed(values: list[str]) -> None:
     row = deferred.find("name", "pod-7")
     assert row is not None and row.uuid == u(7)
     assert row["options"] == {"requested-chassis": "node-1"}
+
+
+def test_rows_with_string_parses_only_those_rows() -> None:
+    rows = {**PORTS, u(60): {"name": "r1", "type": "router",
+                             "options": ["map", [["router-port", "lrp-1"]]]},
+            u(61): {"name": "r2", "external_ids": ["map", [["router-port", "x"]]]}}
+    deferred, loaded = tables(rows)
+    found = deferred.rows_with_string("router-port")
+    assert list(found) == [u(60), u(61)] and not deferred.is_loaded
+    assert deferred.rows_with_string("node-1") .keys() == {
+        uuid for uuid, row in PORTS.items() if row["options"][1][0][1] == "node-1"}
+    assert deferred.rows_with_string("nothing-like-it") == {}
+    same_rows_with_string(deferred, loaded, "lrp-1")
+
+
+def test_rows_with_string_falls_back_on_a_unicode_escape() -> None:
+    raw = compact(PORTS)[:-1] + b',"' + u(70).encode() + rb'":{"name":"\u0072outer-port"}}'
+    piece = TableSlice(raw, orjson.loads, lambda rows: None)
+    assert orjson.loads(raw)[u(70)]["name"] == "router-port"
+    assert piece.rows_with_string("router-port") is UNINDEXED
+    assert piece.rows_with_string("a b") is UNINDEXED  # not a plain word
 
 
 def test_first_row_wins_on_a_duplicate_name() -> None:
@@ -128,6 +170,8 @@ def test_other_layouts_answer_the_same(case: str) -> None:
     deferred, loaded = tables(rows)
     names = [r["name"] for r in rows.values() if "name" in r] + ["nope", ""]
     same_answers(deferred, loaded, names)
+    for text in [*names, "localnet", "pod", "map"]:
+        same_rows_with_string(deferred, loaded, text)
 
 
 def test_string_value_equal_to_the_column_name_keeps_the_search() -> None:
@@ -189,6 +233,8 @@ def test_property_deferred_answers_equal_loaded(case: tuple[dict, list[str]],
     same_answers(deferred, loaded, [v for v in values if v])
     event("searched" if not deferred.is_loaded else "parsed whole")
     same_answers(deferred, loaded, values)  # "" is never searched: the whole parse answers
+    for text in values:
+        same_rows_with_string(tables(rows, dump)[0], loaded, text)
 
 
 @settings(max_examples=200, deadline=None)
@@ -198,6 +244,8 @@ def test_property_plain_compact_tables_are_searched(case: tuple[dict, list[str]]
     deferred, loaded = tables(rows)
     same_answers(deferred, loaded, [v for v in values if v])
     assert not deferred.is_loaded
+    for text in values:
+        same_rows_with_string(deferred, loaded, text)
 
 
 def test_found_row_with_unknown_column_is_a_record_error() -> None:

@@ -27,6 +27,10 @@ from .records import gc_paused
 
 UNINDEXED = object()  # the answer when the slice cannot be searched: parse it whole
 _ROW_KEY_END = re.compile(rb'":\{')
+# a row key: in valid JSON an unescaped '"' after '{' or ',' opens a string, and a string
+# followed by ':{' is a key whose value is an object; rows are the only objects of a slice
+_UUID_KEY = re.compile(rb'[{,]"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})":\{')
+_PLAIN_WORD = re.compile(r"[A-Za-z0-9_.:-]+")
 CHECK_CHUNK = 4 << 20
 
 
@@ -44,6 +48,7 @@ class TableSlice:
         self._values: dict[str, Optional[dict[bytes, int]]] = {}  # column -> {value: row #}
         self._aligned: set[str] = set()  # columns whose n-th value is the n-th row's
         self._parsed: dict[int, tuple[str, dict]] = {}          # row # -> (uuid, row)
+        self._mentions: dict[str, Any] = {}  # text -> rows_with_string's answer
 
     def load(self) -> dict[str, dict]:
         """Every row, parsed and checked."""
@@ -121,6 +126,59 @@ class TableSlice:
         for (value, number), uuid, row in zip(todo, uuids, rows):
             out[value] = parsed[number] = (uuid, row)
         return out
+
+    def rows_with_string(self, text: str) -> Any:
+        """``{uuid: row}`` of every row that holds the string ``text`` anywhere (as a
+        value, a map key or a set member: a superset of the rows where one column has it,
+        for the caller to filter), in row order; or UNINDEXED.
+
+        Exact when ``text`` has only letters, digits and ``_.:-``: such a string can only
+        be written as those bytes between two unescaped quotes unless the slice uses a
+        ``\\u`` escape (then: UNINDEXED), and those bytes cannot lie inside another
+        string (its quotes would be escaped)."""
+        found = self._mentions.get(text)
+        if found is None:
+            found = self._mentions[text] = self._rows_with_string(text)
+        return found
+
+    def _rows_with_string(self, text: str) -> Any:
+        raw = self.raw
+        if not _PLAIN_WORD.fullmatch(text) or b"\\u" in raw:
+            return UNINDEXED
+        needle = f'"{text}"'.encode()
+        spans: list[bytes] = []
+        uuids: list[str] = []
+        pos = raw.find(needle)
+        while pos >= 0:
+            key = self._row_key_before(pos)
+            if key is None:
+                return UNINDEXED
+            nxt = _UUID_KEY.search(raw, pos)
+            stop = nxt.start() if nxt is not None else len(raw) - 1
+            uuids.append(raw[key + 2:key + 38].decode())
+            spans.append(raw[key + 40:stop])
+            pos = raw.find(needle, stop)
+        if not spans:
+            return {}
+        with gc_paused():
+            rows = self._parse(b"[" + b",".join(spans) + b"]")
+        if rows.__class__ is not list or len(rows) != len(spans) or any(
+                row.__class__ is not dict for row in rows):
+            return UNINDEXED
+        found = dict(zip(uuids, rows))
+        self._check(found)
+        return found
+
+    def _row_key_before(self, pos: int) -> Optional[int]:
+        """Where the key of the row holding byte ``pos`` starts (its ``{`` or ``,``)."""
+        raw = self.raw
+        end = raw.rfind(b'":{', 0, pos)
+        while end >= 37:
+            match = _UUID_KEY.match(raw, end - 38)
+            if match is not None:
+                return end - 38
+            end = raw.rfind(b'":{', 0, end)
+        return None
 
     def _index(self, column: str) -> Optional[dict[bytes, int]]:
         """Row numbers by the column's value (first row wins; -1 when the values cannot be
