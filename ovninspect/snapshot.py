@@ -8,7 +8,7 @@ storing the decoded value in place.  That keeps a 170k-row load close to the cos
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator, Optional, Protocol
+from typing import Any, Collection, Iterable, Iterator, Optional, Protocol
 
 from .errors import InputError
 from .schema import ColumnType, Schema
@@ -308,11 +308,16 @@ class Snapshot:
     def has_table(self, name: str) -> bool:
         return name in self.tables
 
-    def check_pending(self) -> None:
+    def check_pending(self, read_now: Collection[str] = ()) -> None:
         """Check every table not read yet as reading it would (sources/table_slice.py), so
-        that whether a snapshot is refused does not depend on what reads it."""
+        that whether a snapshot is refused does not depend on what reads it; the tables
+        in ``read_now`` (what the command reads whole anyway) are read instead of being
+        parsed twice."""
         for table in self.tables.values():
-            table.check_pending()
+            if table.name in read_now:
+                table.rows  # noqa: B018  (parsed and checked)
+            else:
+                table.check_pending()
 
     def check_references(self) -> None:
         """ovsdb-server's referential integrity among the tables already read: a strong

@@ -28,6 +28,9 @@ NB_NEEDS: dict[str, list[str]] = {
     "Logical_Router_Port": ["name", "mac", "networks"],
     "NAT": ["type", "external_ip", "logical_ip"],
 }
+# The NB tables a Topology reads whole whatever is asked of it.
+TOPOLOGY_READS = ("NB_Global", "Logical_Router", "Logical_Router_Port", "NAT",
+                  "Gateway_Chassis", "HA_Chassis_Group", "HA_Chassis")
 NB_LIVE_TABLES: dict[str, Optional[list[str]]] = {
     "NB_Global": ["options", "external_ids"],
     "Logical_Router": None, "Logical_Router_Port": None, "NAT": None,
@@ -366,6 +369,7 @@ class Topology:
                 port.ha_members = self._members(group["ha_chassis"], "HA_Chassis")
         return port
 
+    _LSP_COLUMNS = ("name", "type", "addresses", "options", "external_ids", "up")
     _NAT_COLUMNS = ("type", "external_ip", "logical_ip", "logical_port", "external_mac",
                     "gateway_port", "options", "external_ids", "allowed_ext_ips",
                     "exempted_ext_ips", "external_port_range", "match", "priority")
@@ -908,18 +912,28 @@ class Topology:
         scan all of a large NB's ports (``lsp()`` and ``switch_ports()`` are per-port).
         """
         table = self.nb.table("Logical_Switch_Port")
-        value = table.value
         owner = self.switch_of_port
         names = self.switch_names
-        for uuid, data in table.rows.items():
-            port_type = value(uuid, data, "type", "")
+        rows = table.decoded_rows(self._LSP_COLUMNS)
+        # what an omitted column reads as (Table.value); maps get a fresh dict each
+        value = table.value
+        no_type, no_name, no_up = (value("", {}, c, d) for c, d in (("type", ""), ("name", None),
+                                                                     ("up", None)))
+        no_addresses = tuple(value("", {}, "addresses", ()))
+        for uuid, data in rows.items():
+            get = data.get
+            port_type = get("type", no_type)
             if port_type in skip_types:
                 continue
             sw_uuid = owner.get(uuid)
-            yield SwitchPort(uuid, value(uuid, data, "name"), port_type,
-                             tuple(value(uuid, data, "addresses", ())),
-                             value(uuid, data, "options", {}),
-                             value(uuid, data, "external_ids", {}), value(uuid, data, "up"),
+            addresses = get("addresses")
+            options = get("options")
+            external_ids = get("external_ids")
+            yield SwitchPort(uuid, get("name", no_name), port_type,
+                             no_addresses if addresses is None else tuple(addresses),
+                             {} if options is None else options,
+                             {} if external_ids is None else external_ids,
+                             get("up", no_up),
                              names.get(sw_uuid) if sw_uuid else None, sw_uuid)
 
     # -- DHCP_Options ---------------------------------------------------------------------

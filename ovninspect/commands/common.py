@@ -22,7 +22,7 @@ from ..snapshot import SB_NAME, Snapshot
 from ..sources import LoadOptions, is_remote, open_snapshot, require
 from ..sources.discover import find_databases
 from ..sources.ovsdb_file import OnTxn
-from ..topology import NB_LIVE_TABLES, NB_NEEDS, SB_LIVE_TABLES, Topology
+from ..topology import NB_LIVE_TABLES, NB_NEEDS, SB_LIVE_TABLES, TOPOLOGY_READS, Topology
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -89,10 +89,11 @@ class Inputs:
     k8s: Optional[str] = None       # --k8s PATH
     cluster: Any = None             # its k8s.model.Cluster, read once
 
-    def options(self, tables: Optional[dict] = None) -> LoadOptions:
+    def options(self, tables: Optional[dict] = None,
+                read_now: tuple[str, ...] = ()) -> LoadOptions:
         return LoadOptions(self.allow_truncated, self.private_key, self.certificate,
                            self.ca_cert, self.timeout, tables, verify=self.verify,
-                           on_txn=self.on_txn)
+                           on_txn=self.on_txn, read_now=read_now)
 
 
 INTERNAL_ERROR = 70  # EX_SOFTWARE: a bug, never the input's fault
@@ -197,7 +198,8 @@ def _size_label(spec: str) -> Optional[str]:
 
 
 def load_snapshot(spec: Optional[str], role: str, inputs: Inputs,
-                  tables: Optional[dict] = None, show: bool = True) -> Snapshot:
+                  tables: Optional[dict] = None, show: bool = True,
+                  read_now: tuple[str, ...] = ()) -> Snapshot:
     """Read one source; its warnings (and which file of a folder was used) go to stderr,
     now or (``show=False``) in ``messages`` for the caller to print once every input has
     been read: a failure prints one line only."""
@@ -209,7 +211,7 @@ def load_snapshot(spec: Optional[str], role: str, inputs: Inputs,
     progress.stage(f"reading and replaying ({size})")
     try:
         with reading(spec):
-            snap = open_snapshot(spec, role, inputs.options(tables))
+            snap = open_snapshot(spec, role, inputs.options(tables, read_now))
     finally:
         progress.done()
     messages = [f"warning: {snap.info.source}: {line}" for line in snap.info.warnings]
@@ -232,7 +234,8 @@ def check_ovn_version(text: Optional[str]) -> None:
 def load_topology(inputs: Inputs) -> Topology:
     """NB (+ SB) snapshot(s) -> Topology, with notes and warnings shown on stderr."""
     check_ovn_version(inputs.ovn_version)
-    nb = load_snapshot(inputs.db, "nb", inputs, NB_LIVE_TABLES, show=False)
+    nb = load_snapshot(inputs.db, "nb", inputs, NB_LIVE_TABLES, show=False,
+                       read_now=TOPOLOGY_READS)
     require(nb, NB_NEEDS)
     sb_spec = inputs.sb
     if sb_spec is None and inputs.db and Path(inputs.db).is_dir() and find_databases(

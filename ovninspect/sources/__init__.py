@@ -39,6 +39,7 @@ class LoadOptions:
     via: str = "jsonrpc"  # live: "jsonrpc" (fast) or "ovsdbapp" (IDL)
     verify: bool = False  # read and check every row now (not only the cheap checks)
     on_txn: Optional[OnTxn] = None  # history: called after each transaction of a file
+    read_now: tuple[str, ...] = ()  # tables the command reads whole: parsed once, at open
 
 
 def is_remote(spec: str) -> bool:
@@ -152,7 +153,7 @@ def open_snapshot(spec: str, role: str = "nb", options: Optional[LoadOptions] = 
         if options.verify:
             snap.verify()
         else:
-            snap.check_pending()
+            snap.check_pending(options.read_now)
         if snap.info.whole_database and options.on_txn is None:
             snap.check_references()   # exports and live reads may hold some tables only
     return snap
