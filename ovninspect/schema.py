@@ -1,6 +1,8 @@
 """OVSDB schema model: column kinds, defaults and value decoding (RFC 7047 datum JSON).
 
-The schema comes from the snapshot itself (semantics §7 rule 1); python-ovs parses it.
+The schema comes from the snapshot itself (semantics §7 rule 1).  It is read here; python-ovs
+(slow to import: jsonrpc, ssl, logging) judges only schemas outside the plain subset that it
+certainly accepts (:func:`_plain_schema`), so its verdict and messages stay the reference.
 Values are decoded lazily and to plain Python (rule 29):
 
 ========================  ===============================  ===================
@@ -15,14 +17,12 @@ map                       ``["map", [[k, v], ...]]``       dict
 
 from __future__ import annotations
 
+import math
 import operator
 import re
 import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
-
-import ovs.db.error
-import ovs.db.schema
 
 ZERO_UUID = "00000000-0000-0000-0000-000000000000"
 ATOM_DEFAULTS = {"string": "", "integer": 0, "real": 0.0, "boolean": False, "uuid": ZERO_UUID}
@@ -138,14 +138,41 @@ class AtomRules:
     ref_type: Optional[str] = None             # strong | weak
 
 
+def _number(value: Any) -> Any:
+    """An integral float as python-ovs reads a number (ovs.db.parser.float_to_int)."""
+    if value.__class__ is float and value == int(value) and -2**53 <= int(value) < 2**53:
+        return int(value)
+    return value
+
+
+def _enum_atoms(enum: Any) -> list:
+    """The atoms of an enum datum: ``["set", [atoms]]`` or one atom."""
+    if enum.__class__ is list and len(enum) == 2 and enum[0] == "set":
+        return enum[1]
+    return [enum]
+
+
 def _atom_rules(base: Any) -> AtomRules:
-    typ = base.type.to_string()
-    enum = None
-    if base.enum is not None:
-        enum = frozenset(atom.value for atom in base.enum.values)
-    max_length = base.max_length if base.max_length < sys.maxsize else None
-    return AtomRules(typ, enum, base.min, base.max, base.min_length or 0, max_length,
-                     base.ref_table_name, base.ref_type if base.ref_table_name else None)
+    """The rules of a ``<base-type>`` that python-ovs accepts, as its BaseType holds them."""
+    if isinstance(base, str):
+        return AtomRules(base)
+    typ = base["type"]
+    if "enum" in base:
+        if typ == "uuid":
+            import uuid
+
+            return AtomRules(typ, frozenset(uuid.UUID(a[1]) for a in _enum_atoms(base["enum"])))
+        return AtomRules(typ, frozenset(_number(a) for a in _enum_atoms(base["enum"])))
+    if typ in ("integer", "real"):
+        low, high = ("minInteger", "maxInteger") if typ == "integer" else ("minReal", "maxReal")
+        return AtomRules(typ, None, _number(base.get(low)), _number(base.get(high)))
+    if typ == "string":
+        max_length = _number(base.get("maxLength", sys.maxsize))
+        return AtomRules(typ, min_length=_number(base.get("minLength", 0)),
+                         max_length=max_length if max_length < sys.maxsize else None)
+    ref_table = base.get("refTable")
+    return AtomRules(typ, ref_table=ref_table,
+                     ref_type=base.get("refType", "strong") if ref_table else None)
 
 
 @dataclass(frozen=True)
@@ -198,11 +225,17 @@ class ColumnType:
                         for k, v in value.items()]]
 
 
-def column_type_from_ovs(otype: Any) -> ColumnType:
-    """Build a ColumnType from a python-ovs ``ovs.db.types.Type``."""
-    key = otype.key.type.to_string()
-    value = otype.value.type.to_string() if otype.value is not None else None
-    n_min, n_max = otype.n_min, otype.n_max
+def column_type(ctype: Any) -> ColumnType:
+    """The ColumnType of an RFC 7047 ``<type>`` that python-ovs accepts."""
+    if isinstance(ctype, str):
+        ctype = {"key": ctype}
+    key_rules = _atom_rules(ctype["key"])
+    value_rules = _atom_rules(ctype["value"]) if ctype.get("value") else None
+    key = key_rules.type
+    value = value_rules.type if value_rules is not None else None
+    n_min = _number(ctype.get("min", 1))
+    n_max = ctype.get("max", 1)
+    n_max = sys.maxsize if n_max == "unlimited" else _number(n_max)
     if value is not None:
         kind, default = MAP, {}
         if n_min >= 1:  # C OVSDB default for a non-empty map: one default pair
@@ -213,10 +246,9 @@ def column_type_from_ovs(otype: Any) -> ColumnType:
     else:
         kind = SET
         default = (ATOM_DEFAULTS[key],) if n_min >= 1 else ()
-    value_rules = _atom_rules(otype.value) if otype.value is not None else None
-    return ColumnType(kind, key, value, n_min, n_max, otype.key.ref_table_name, default,
-                      _atom_rules(otype.key), value_rules,
-                      bool(otype.key.ref_table_name) and otype.key.is_strong_ref())
+    return ColumnType(kind, key, value, n_min, n_max, key_rules.ref_table, default,
+                      key_rules, value_rules,
+                      bool(key_rules.ref_table) and key_rules.ref_type == "strong")
 
 
 @dataclass
@@ -245,17 +277,18 @@ class Schema:
         problem = _schema_shape_error(raw)
         if problem:
             raise DatumError(f"invalid schema: {problem}")
-        try:
-            parsed = ovs.db.schema.DbSchema.from_json(raw, allow_extensions=True)
-        except Exception as exc:  # python-ovs raises many kinds on bad input
-            raise DatumError(f"invalid schema: {exc}") from None
+        if not _plain_schema(raw):
+            _ovs_verdict(raw)
+        any_root = any(t.get("isRoot") for t in raw["tables"].values())
         tables = {}
-        for tname, tschema in parsed.tables.items():
-            cols = {cname: column_type_from_ovs(col.type) for cname, col in tschema.columns.items()}
-            indexes = [tuple(c.name for c in idx) for idx in tschema.indexes]
-            max_rows = tschema.max_rows if tschema.max_rows < sys.maxsize else None
-            tables[tname] = TableSchema(tname, cols, bool(tschema.is_root), indexes, max_rows)
-        return cls(parsed.name, parsed.version or "", tables, raw)
+        for tname, table in raw["tables"].items():
+            cols = {cname: column_type(col["type"]) for cname, col in table["columns"].items()}
+            max_rows = _number(table.get("maxRows", sys.maxsize))
+            tables[tname] = TableSchema(
+                tname, cols, bool(table.get("isRoot")) or not any_root,
+                [tuple(ix) for ix in table.get("indexes", [])],
+                max_rows if max_rows < sys.maxsize else None)
+        return cls(raw["name"], raw.get("version") or "", tables, raw)
 
     def version_tuple(self) -> tuple[int, ...]:
         return version_tuple(self.version)
@@ -381,6 +414,84 @@ def _schema_shape_error(raw: dict) -> Optional[str]:
             if problem:
                 return problem
     return None
+
+
+_VERSION = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+$")  # as python-ovs matches it
+_UINT32_MAX = 2**32 - 1
+_ENUM_ATOMS = {"integer": (int,), "real": (int, float), "boolean": (bool,), "string": (str,)}
+_BOUNDS = {"integer": ("minInteger", "maxInteger"), "real": ("minReal", "maxReal"),
+           "string": ("minLength", "maxLength")}
+
+
+def _finite(value: Any) -> bool:
+    return value.__class__ is not float or math.isfinite(value)
+
+
+def _plain_base(base: Any, tables: dict) -> bool:
+    """A ``<base-type>`` (already through _base_error) that python-ovs certainly accepts:
+    plain ints, no duplicate enum atoms, references to tables of the schema."""
+    if isinstance(base, str):
+        return True
+    typ = base["type"]
+    if "enum" in base:
+        atoms = _enum_atoms(base["enum"])
+        return (len(base) == 2 and typ in _ENUM_ATOMS and bool(atoms)
+                and all(a.__class__ in _ENUM_ATOMS[typ] and _finite(a) for a in atoms)
+                and len(set(atoms)) == len(atoms))
+    if typ == "uuid":
+        ref = base.get("refTable")
+        return ("refType" not in base if ref is None
+                else bool(_ID.match(ref)) and ref in tables)
+    if typ not in _BOUNDS:
+        return True
+    low, high = (base.get(name) for name in _BOUNDS[typ])
+    plain = (int, float) if typ == "real" else (int,)
+    if any(v is not None and (v.__class__ not in plain or not _finite(v)) for v in (low, high)):
+        return False
+    if typ == "string" and not all(0 <= v <= _UINT32_MAX for v in (low, high) if v is not None):
+        return False
+    return low is None or high is None or low <= high
+
+
+def _plain_type(ctype: Any, tables: dict) -> bool:
+    if isinstance(ctype, str):
+        return True
+    n_min, n_max = ctype.get("min", 1), ctype.get("max", 1)
+    return (n_min.__class__ is int
+            and (n_max == "unlimited" or (n_max.__class__ is int and n_max <= sys.maxsize))
+            and _plain_base(ctype["key"], tables)
+            and ("value" not in ctype or _plain_base(ctype["value"], tables)))
+
+
+def _plain_schema(raw: dict) -> bool:
+    """True when python-ovs certainly accepts this schema (already through
+    _schema_shape_error) and reads it as :meth:`Schema.from_json` does; anything else,
+    however unusual, is judged by python-ovs itself (_ovs_verdict)."""
+    version = raw.get("version")
+    if version is not None and not _VERSION.match(version):
+        return False
+    tables = raw["tables"]
+    for table in tables.values():
+        columns = table["columns"]
+        if not columns or table.get("maxRows", 1).__class__ is not int:
+            return False
+        for index in table.get("indexes", ()):
+            if len(set(index)) != len(index) or any(
+                    c not in columns or columns[c].get("ephemeral") for c in index):
+                return False
+        if not all(_plain_type(column["type"], tables) for column in columns.values()):
+            return False
+    return True
+
+
+def _ovs_verdict(raw: dict) -> None:
+    """python-ovs's parse of an unusual schema: DatumError with its message if it refuses."""
+    import ovs.db.schema
+
+    try:
+        ovs.db.schema.DbSchema.from_json(raw, allow_extensions=True)
+    except Exception as exc:  # python-ovs raises many kinds on bad input
+        raise DatumError(f"invalid schema: {exc}") from None
 
 
 def version_tuple(text: str) -> tuple[int, ...]:

@@ -6,6 +6,8 @@ import typer
 
 # live: row counts need only the UUIDs (and the global row for versions)
 INFO_TABLES = {"*": [], "NB_Global": None, "SB_Global": None}
+# factory.question options (cli.COMMANDS): every row is checked whatever --verify says
+QUESTION = {"on_snapshot": True, "tables": INFO_TABLES, "always_verify": True}
 
 
 def info(sb_role: bool = typer.Option(False, "--sb-role",
