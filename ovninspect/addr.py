@@ -125,6 +125,8 @@ def port_addresses(addresses: tuple) -> list[str]:
     out = []
     for entry in addresses:
         for token in str(entry).split():
+            if len(token) == 17 and _MAC.match(token):
+                continue  # the usual first token: six groups are never an IPv6 address
             if parse_ip(token) is not None:
                 out.append(token.split("/")[0])
     return out
