@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import List, Optional
+from typing import Any, List, Optional
 
 import typer
 
@@ -57,4 +57,9 @@ def check(
         raise UsageError(f"--rule/--ignore: {exc}") from None
     if list_rules:
         return rules_answer()
-    return lambda topo: check_answer(topo, rule, ignore, min_severity, unique_ips)
+    def asker(topo: Any) -> Any:
+        return check_answer(topo, rule, ignore, min_severity, unique_ips)
+
+    if not rule:  # every rule: the address rules scan every switch port
+        asker.reads = ("Logical_Switch", "Logical_Switch_Port")  # type: ignore[attr-defined]
+    return asker

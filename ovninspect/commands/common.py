@@ -231,11 +231,11 @@ def check_ovn_version(text: Optional[str]) -> None:
         raise UsageError(f"--ovn-version {text!r} is not like 23.03 or 24.03.6")
 
 
-def load_topology(inputs: Inputs) -> Topology:
+def load_topology(inputs: Inputs, reads: tuple[str, ...] = ()) -> Topology:
     """NB (+ SB) snapshot(s) -> Topology, with notes and warnings shown on stderr."""
     check_ovn_version(inputs.ovn_version)
     nb = load_snapshot(inputs.db, "nb", inputs, NB_LIVE_TABLES, show=False,
-                       read_now=TOPOLOGY_READS)
+                       read_now=TOPOLOGY_READS + reads)
     require(nb, NB_NEEDS)
     sb_spec = inputs.sb
     if sb_spec is None and inputs.db and Path(inputs.db).is_dir() and find_databases(

@@ -106,7 +106,8 @@ def _ask(asker: Asker, opts: dict[str, Any], db: Optional[str], sb: Optional[str
 
             add_k8s(answer, k8s)
     else:
-        answer = asker(common.load_topology(inputs))
+        # tables the asker reads whole anyway are parsed once, at open
+        answer = asker(common.load_topology(inputs, getattr(asker, "reads", ())))
     if cluster is not None:
         cluster["value"] = inputs.cluster
     return answer
