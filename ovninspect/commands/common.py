@@ -89,10 +89,10 @@ class Inputs:
     k8s: Optional[str] = None       # --k8s PATH
     cluster: Any = None             # its k8s.model.Cluster, read once
 
-    def options(self, tables: Optional[dict] = None,
-                read_now: tuple[str, ...] = ()) -> LoadOptions:
+    def options(self, tables: Optional[dict] = None, read_now: tuple[str, ...] = (),
+                lazy: Optional[dict] = None) -> LoadOptions:
         return LoadOptions(self.allow_truncated, self.private_key, self.certificate,
-                           self.ca_cert, self.timeout, tables, verify=self.verify,
+                           self.ca_cert, self.timeout, tables, lazy, verify=self.verify,
                            on_txn=self.on_txn, read_now=read_now)
 
 
@@ -199,10 +199,11 @@ def _size_label(spec: str) -> Optional[str]:
 
 def load_snapshot(spec: Optional[str], role: str, inputs: Inputs,
                   tables: Optional[dict] = None, show: bool = True,
-                  read_now: tuple[str, ...] = ()) -> Snapshot:
+                  read_now: tuple[str, ...] = (), lazy: Optional[dict] = None) -> Snapshot:
     """Read one source; its warnings (and which file of a folder was used) go to stderr,
     now or (``show=False``) in ``messages`` for the caller to print once every input has
-    been read: a failure prints one line only."""
+    been read: a failure prints one line only.  ``tables``/``lazy``: what a live read
+    fetches (LoadOptions)."""
     if not spec:
         flag, env = ("--db", "OVN_NB_DB") if role == "nb" else ("--sb", "OVN_SB_DB")
         raise UsageError(f"no {role.upper()} source: give {flag} (or set {env})")
@@ -211,7 +212,7 @@ def load_snapshot(spec: Optional[str], role: str, inputs: Inputs,
     progress.stage(f"reading and replaying ({size})")
     try:
         with reading(spec):
-            snap = open_snapshot(spec, role, inputs.options(tables, read_now))
+            snap = open_snapshot(spec, role, inputs.options(tables, read_now, lazy))
     finally:
         progress.done()
     messages = [f"warning: {snap.info.source}: {line}" for line in snap.info.warnings]
@@ -231,11 +232,14 @@ def check_ovn_version(text: Optional[str]) -> None:
         raise UsageError(f"--ovn-version {text!r} is not like 23.03 or 24.03.6")
 
 
-def load_topology(inputs: Inputs, reads: tuple[str, ...] = ()) -> Topology:
-    """NB (+ SB) snapshot(s) -> Topology, with notes and warnings shown on stderr."""
+def load_topology(inputs: Inputs, reads: tuple[str, ...] = (),
+                  lazy: Optional[dict] = None) -> Topology:
+    """NB (+ SB) snapshot(s) -> Topology, with notes and warnings shown on stderr;
+    ``reads``: NB tables the asker reads whole (parsed once, at open); ``lazy``: the NB
+    tables a live read leaves until an analysis reads them."""
     check_ovn_version(inputs.ovn_version)
     nb = load_snapshot(inputs.db, "nb", inputs, NB_LIVE_TABLES, show=False,
-                       read_now=TOPOLOGY_READS + reads)
+                       read_now=TOPOLOGY_READS + reads, lazy=lazy)
     require(nb, NB_NEEDS)
     sb_spec = inputs.sb
     if sb_spec is None and inputs.db and Path(inputs.db).is_dir() and find_databases(

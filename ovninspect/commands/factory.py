@@ -44,12 +44,14 @@ Asker = Callable[[Any], Answer]
 
 
 def question(app: typer.Typer, name: str, *, on_snapshot: bool = False,
-             tables: Optional[dict] = None, always_verify: bool = False
-             ) -> Callable[[Callable[..., Any]], Callable]:
+             tables: Optional[dict] = None, always_verify: bool = False,
+             lazy: Optional[dict] = None) -> Callable[[Callable[..., Any]], Callable]:
     """Register ``name`` on ``app``: the decorated function takes the command's own options
     and returns an asker (or an Answer, to print as is: ``check --list-rules``).
     ``on_snapshot``: the asker takes the NB (``--sb-role``: SB) snapshot, not a topology;
-    ``always_verify``: every row is checked whatever ``--verify`` says (``info``)."""
+    ``always_verify``: every row is checked whatever ``--verify`` says (``info``);
+    ``tables``/``lazy``: what a live read fetches, and what it leaves until first used
+    (sources.LoadOptions)."""
     shared = {k: v for k, v in SHARED.items()
               if not (on_snapshot and k in TOPOLOGY_ONLY)}
 
@@ -72,12 +74,12 @@ def question(app: typer.Typer, name: str, *, on_snapshot: bool = False,
             role = "sb" if kwargs.get("sb_role") else "nb"
             cluster: dict[str, Any] = {}  # --k8s is read once, for --db and --against
             new = _ask(asker, opts, opts["db"], opts.get("sb"), on_snapshot, role, tables,
-                       cluster)
+                       cluster, lazy)
             if opts["against"] is None:
                 _finish(new, opts["fmt"], opts["wide"])
                 return
             old = _ask(asker, opts, opts["against"], opts.get("against_sb"), on_snapshot,
-                       role, tables, cluster)
+                       role, tables, cluster, lazy)
             answer = diff_answer([(old, new)], opts["against"], opts["db"] or "",
                                  opts["fail_on_change"])
             _finish(answer, opts["fmt"], opts["wide"])
@@ -92,7 +94,7 @@ def question(app: typer.Typer, name: str, *, on_snapshot: bool = False,
 
 def _ask(asker: Asker, opts: dict[str, Any], db: Optional[str], sb: Optional[str],
          on_snapshot: bool, role: str, tables: Optional[dict],
-         cluster: Optional[dict[str, Any]] = None) -> Answer:
+         cluster: Optional[dict[str, Any]] = None, lazy: Optional[dict] = None) -> Answer:
     inputs = common.Inputs(db, sb, opts["fmt"], opts["private_key"], opts["certificate"],
                            opts["ca_cert"], opts["timeout"], opts["allow_truncated"],
                            opts.get("ovn_version"), verify=opts["verify"], k8s=opts["k8s"])
@@ -107,7 +109,7 @@ def _ask(asker: Asker, opts: dict[str, Any], db: Optional[str], sb: Optional[str
             add_k8s(answer, k8s)
     else:
         # tables the asker reads whole anyway are parsed once, at open
-        answer = asker(common.load_topology(inputs, getattr(asker, "reads", ())))
+        answer = asker(common.load_topology(inputs, getattr(asker, "reads", ()), lazy))
     if cluster is not None:
         cluster["value"] = inputs.cluster
     return answer

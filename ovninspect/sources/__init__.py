@@ -36,6 +36,9 @@ class LoadOptions:
     ca_cert: Optional[str] = None
     timeout: float = 30.0
     tables: Optional[dict[str, Optional[list[str]]]] = None  # live: what to fetch
+    # live: tables read when first used, each with the rows to read up front
+    # (sources.live.LazyKey); ignored with ``verify``
+    lazy: Optional[dict[str, Optional[tuple[str, str, str]]]] = None
     via: str = "jsonrpc"  # live: "jsonrpc" (fast) or "ovsdbapp" (IDL)
     verify: bool = False  # read and check every row now (not only the cheap checks)
     on_txn: Optional[OnTxn] = None  # history: called after each transaction of a file

@@ -3,9 +3,16 @@
 The connection (unix/tcp/ssl, with ``-p/-c/-C`` for SSL) is made by python-ovs's stream
 library, the same one ovsdbapp's IDL uses.  Instead of the IDL's monitor and per-value
 Datum objects (95 s for a 43 MB NB, design.md) the reply is parsed with the C JSON decoder
-and decoded lazily like a file.  Nothing but ``list_dbs``, ``get_schema`` and ``select``
-is ever sent: a live read never writes.  ``via="ovsdbapp"`` reads through an ovsdbapp IDL
-connection instead (same Snapshot, much slower; kept for comparison and as a fallback).
+and decoded lazily like a file.  Nothing but ``list_dbs``, ``get_schema``, ``select`` and
+a ``monitor_cond`` that asks for the initial rows only is ever sent: a live read never
+writes.  ``via="ovsdbapp"`` reads through an ovsdbapp IDL connection instead (same
+Snapshot, much slower; kept for comparison and as a fallback).
+
+A command may read some tables lazily (``LoadOptions.lazy``, :class:`LiveRows`): their
+rows come when an analysis first reads them, through a new connection.  ``nat`` reads up
+front only the switch ports its FIPs name (26k of 104k in a 43 MB NB): one
+``monitor_cond`` whose condition is an ``==`` clause per name, which ovsdb-server matches
+by hash in one pass over the table (a ``select`` scans the table once per ``where``).
 """
 
 from __future__ import annotations
@@ -18,14 +25,15 @@ import socket
 import ssl
 import time
 from collections import deque
-from typing import Any, Optional
+from typing import Any, Iterable, Optional
 
 import orjson
 
 from ..errors import InputError
 from ..schema import DatumError, Schema, TableSchema
-from ..snapshot import Snapshot, SourceInfo
+from ..snapshot import Snapshot, SourceInfo, Table
 from ..validate import UUID_MATCH, BadValue, check_rows, short
+from .table_slice import UNINDEXED
 
 _CHUNK = 1 << 20
 MAX_REPLY = int(os.environ.get("OVNINSPECT_MAX_REPLY_MIB", 256)) << 20  # one reply
@@ -52,25 +60,40 @@ class _Rpc:
         self.buf = bytearray()
         self.ready: deque[Any] = deque()  # complete messages not handled yet
         self.next_id = 0
+        self.waiting: dict[int, Optional[dict]] = {}  # requests sent -> reply when it came
 
     def call(self, method: str, params: list) -> Any:
+        return self.wait(self.send(method, params))
+
+    def send(self, method: str, params: list) -> tuple[int, str]:
+        """Send a request without waiting for its reply (``wait``)."""
         self.next_id += 1
-        msg_id = self.next_id
+        self._send({"method": method, "params": params, "id": self.next_id},
+                   time.monotonic())
+        self.waiting[self.next_id] = None
+        return self.next_id, method
+
+    def wait(self, request: tuple[int, str]) -> Any:
+        """The result of a request sent (within ``timeout`` from now)."""
+        msg_id, method = request
         start = time.monotonic()
-        self._send({"method": method, "params": params, "id": msg_id}, start)
-        while True:
+        msg = self.waiting.pop(msg_id, None)
+        while msg is None:
             msg = self._receive(start)
             if msg.get("method") == "echo":  # inactivity probe from the server
                 self._send({"result": msg.get("params", []), "error": None,
                             "id": msg.get("id")}, start)
-                continue
-            if msg.get("id") != msg_id:
-                continue
-            if msg.get("error") is not None:
-                raise InputError(self.remote, f"{method} failed: {short(msg['error'], 200)}")
-            if "result" not in msg:
-                raise InputError(self.remote, f"reply to {method} has no result")
-            return msg["result"]
+                msg = None
+            elif msg.get("id") != msg_id:
+                other = msg.get("id")
+                if other.__class__ is int and other in self.waiting:
+                    self.waiting[other] = msg  # the reply to a request sent earlier
+                msg = None
+        if msg.get("error") is not None:
+            raise RpcError(self.remote, f"{method} failed: {short(msg['error'], 200)}")
+        if "result" not in msg:
+            raise InputError(self.remote, f"reply to {method} has no result")
+        return msg["result"]
 
     def _deadline(self, start: float) -> float:
         return start + self.timeout + len(self.buf) / PROGRESS_RATE
@@ -182,6 +205,10 @@ class _Rpc:
                                  "(OVNINSPECT_MAX_REPLY_MIB)")
             self.buf += chunk
             depth += chunk.count(b"{") - chunk.count(b"}")
+
+
+class RpcError(InputError):
+    """The server answered a request with an error."""
 
 
 def _no_constant(name: str) -> Any:
@@ -299,14 +326,191 @@ def _tables_to_fetch(schema: Schema, wanted: Optional[dict[str, Optional[list[st
     return out
 
 
+#: A lazy table's key (``LoadOptions.lazy``): read up front the rows whose ``column`` holds
+#: a value of ``table.column`` (``("name", "NAT", "logical_port")``); None: no row up front.
+LazyKey = Optional[tuple[str, str, str]]
+_INITIAL_ONLY = {"initial": True, "insert": False, "delete": False, "modify": False}
+
+
+class _Session:
+    """The connection of one live read; a table read later connects again."""
+
+    def __init__(self, spec: str, db_name: str, options: Any) -> None:
+        self.spec = spec
+        self.db_name = db_name
+        self.options = options
+        self.remote = spec
+        self.stream: Any = None
+        self.rpc: Optional[_Rpc] = None
+
+    def open(self) -> _Rpc:
+        if self.rpc is None:
+            self.stream, self.remote = _connect(self.spec, self.options)
+            self.rpc = _Rpc(self.stream.socket, self.remote, self.options.timeout)
+        return self.rpc
+
+    def close(self) -> None:
+        if self.stream is not None:
+            self.stream.close()
+        self.stream = self.rpc = None
+
+    def call(self, method: str, params: list) -> Any:
+        """One request: on the open connection, else on a new one closed after it."""
+        if self.rpc is not None:
+            return self.rpc.call(method, params)
+        try:
+            return self.open().call(method, params)
+        finally:
+            self.close()
+
+
+def _select(table: str, columns: list[str]) -> dict:
+    return {"op": "select", "table": table, "where": [], "columns": ["_uuid", *columns]}
+
+
+def _checked(tname: str, columns: dict, rows: dict[str, dict], remote: str
+             ) -> dict[str, dict]:
+    try:
+        check_rows(tname, columns, rows)
+    except BadValue as exc:
+        raise InputError(remote, str(exc)) from None
+    return rows
+
+
+def _select_rows(tname: str, columns: dict, reply: Any, remote: str) -> dict[str, dict]:
+    """The rows of one ``select`` result, checked."""
+    if not isinstance(reply, dict) or not isinstance(reply.get("rows"), list):
+        raise InputError(remote, f"select on {tname} failed: {short(reply, 200)}")
+    rows = {}
+    for row in reply["rows"]:
+        if not isinstance(row, dict):
+            raise InputError(remote, f"select on {tname}: a row is not a JSON object")
+        ref = row.pop("_uuid", None)
+        if not (isinstance(ref, list) and len(ref) == 2 and ref[0] == "uuid"
+                and isinstance(ref[1], str) and UUID_MATCH(ref[1])):
+            raise InputError(remote, f"select on {tname}: a row has no valid _uuid "
+                             f"({short(ref)})")
+        rows[ref[1]] = row
+    extra = set().union(*rows.values()) - columns.keys() if rows else ()
+    if extra:
+        raise InputError(remote, f"select on {tname}: the server sent column "
+                         f"{short(sorted(extra)[0])}, which was not asked for")
+    return _checked(tname, columns, rows, remote)
+
+
+def _monitor_rows(tname: str, columns: dict, reply: Any, remote: str) -> dict[str, dict]:
+    """The initial rows of one table in a ``monitor_cond`` reply, checked."""
+    updates = reply.get(tname, {}) if isinstance(reply, dict) else None
+    if not isinstance(updates, dict):
+        raise InputError(remote, f"monitor_cond on {tname}: unexpected reply "
+                         f"{short(reply, 200)}")
+    rows = {}
+    for uuid, update in updates.items():
+        row = update.get("initial") if isinstance(update, dict) else None
+        if not isinstance(row, dict):
+            raise InputError(remote, f"monitor_cond on {tname}: row {short(uuid)} has no "
+                             "initial contents")
+        rows[uuid] = row
+    return _checked(tname, columns, rows, remote)
+
+
+class LiveRows:
+    """A live table read when an analysis first needs it (snapshot.PendingRows): every
+    row through a ``select``; the rows whose ``key`` column holds given values through
+    one ``monitor_cond`` (each value asked for is remembered, found or not).
+
+    ``ask`` sends that request without waiting: the server answers it while the client
+    checks the other tables and builds its topology, and the reply is read on the first
+    lookup (the connection stays open until then)."""
+
+    def __init__(self, session: _Session, table: Table, fetch: list[str],
+                 key: Optional[str]) -> None:
+        self.session = session
+        self.name = table.name
+        self.columns = table.columns
+        self.fetch = fetch          # the columns to read
+        self.key = key
+        self.found: dict[str, Optional[tuple[str, dict]]] = {}
+        self.asked: Optional[tuple[tuple[int, str], list[str]]] = None  # reply not read yet
+
+    def load(self) -> dict[str, dict]:
+        self._settle()
+        session = self.session
+        result = session.call("transact", [session.db_name, _select(self.name, self.fetch)])
+        if not isinstance(result, list) or not result:
+            raise InputError(session.remote, "unexpected reply to the select transaction")
+        return _select_rows(self.name, self.columns, result[0], session.remote)
+
+    def ask(self, values: list[str]) -> None:
+        """Request the rows whose key column holds one of ``values`` on the open
+        connection; ``_settle`` reads the reply.  (A condition with no clause would
+        match every row: no values, no request.)"""
+        if values:
+            request = {self.name: [{"columns": self.fetch, "select": _INITIAL_ONLY,
+                                    "where": [[self.key, "==", v] for v in values]}]}
+            rpc = self.session.open()
+            self.asked = (rpc.send("monitor_cond", [self.session.db_name, "ovninspect",
+                                                    request]), values)
+
+    def _settle(self) -> None:
+        """Read the reply to ``ask`` and close the connection.  A server without
+        ``monitor_cond`` (before OVS 2.6) leaves every lookup to a whole read."""
+        if self.asked is None:
+            return
+        request, values = self.asked
+        session = self.session
+        try:
+            assert session.rpc is not None
+            reply = session.rpc.wait(request)
+        except RpcError:
+            self.key = None
+            return
+        finally:
+            self.asked = None
+            session.close()
+        found: dict[str, Optional[tuple[str, dict]]] = dict.fromkeys(values)
+        for uuid, row in _monitor_rows(self.name, self.columns, reply,
+                                       session.remote).items():
+            value = row.get(self.key)
+            if value.__class__ is str and value in found and found[value] is None:
+                found[value] = (uuid, row)
+        self.found.update(found)
+
+    def find(self, column: str, values: Iterable[str]) -> Any:
+        self._settle()
+        if column != self.key:
+            return UNINDEXED
+        values = list(values)
+        todo = [v for v in dict.fromkeys(values) if v not in self.found]
+        if todo:
+            self.ask(todo)  # on a new connection
+            self._settle()
+            if self.key is None:
+                return UNINDEXED
+        return {v: self.found[v] for v in values}
+
+    def has(self, column: str, value: str) -> Any:
+        found = self.find(column, (value,))
+        return found if found is UNINDEXED else found[value] is not None
+
+    def check_all(self) -> None:
+        """Nothing: rows are checked as they are read (``--verify`` reads them all)."""
+
+    def rows_with_string(self, text: str) -> Any:
+        return UNINDEXED
+
+
 def read_live(spec: str, db_name: str, options: Any) -> Snapshot:
-    """Read ``db_name`` from a live server (optionally only ``options.tables``)."""
+    """Read ``db_name`` from a live server (optionally only ``options.tables``; the tables
+    in ``options.lazy`` when first used, unless ``options.verify``)."""
     if getattr(options, "via", None) == "ovsdbapp" or os.environ.get("OVNINSPECT_LIVE") == \
             "ovsdbapp":
         return read_live_ovsdbapp(spec, db_name, options)
-    stream, remote = _connect(spec, options)
+    session = _Session(spec, db_name, options)
+    keep = False  # a LiveRows still waits for a reply on this connection
     try:
-        rpc = _Rpc(stream.socket, remote, options.timeout)  # its own deadlines, per reply
+        rpc = session.open()  # its own deadlines, per reply
+        remote = session.remote
         _check_db(rpc, db_name)
         raw_schema = rpc.call("get_schema", [db_name])
         if not isinstance(raw_schema, dict):
@@ -316,18 +520,63 @@ def read_live(spec: str, db_name: str, options: Any) -> Snapshot:
         except DatumError as exc:
             raise InputError(remote, f"server sent an invalid schema: {exc}") from None
         fetch = _tables_to_fetch(schema, options.tables)
-        ops = [{"op": "select", "table": t, "where": [], "columns": ["_uuid", *cols]}
-               for t, cols in fetch.items()]
+        lazy = {} if getattr(options, "verify", False) else {
+            t: key for t, key in (getattr(options, "lazy", None) or {}).items() if t in fetch}
+        eager = [t for t in fetch if t not in lazy]
+        ops = [_select(t, fetch[t]) for t in eager]
         result = rpc.call("transact", [db_name, *ops]) if ops else []
-    finally:
-        stream.close()
-    return _snapshot_from_select(schema, fetch, result, remote)
+        if not isinstance(result, list) or len(result) < len(eager):
+            raise InputError(remote, "unexpected reply to the select transaction")
+        snap = _blank_snapshot(schema, fetch, remote)
+        for tname, key in lazy.items():
+            pending = _lazy_table(snap, session, tname, fetch[tname], key,
+                                  dict(zip(eager, result)))
+            keep = keep or pending.asked is not None
+        for tname, reply in zip(eager, result):  # checked while the server answers `ask`
+            table = snap.tables[tname]
+            table.rows.update(_select_rows(tname, table.columns, reply, remote))
+    except BaseException:
+        session.close()
+        raise
+    if not keep:
+        session.close()
+    return snap
 
 
-def _snapshot_from_select(schema: Schema, fetch: dict[str, list[str]], result: Any,
-                          remote: str) -> Snapshot:
-    if not isinstance(result, list) or len(result) < len(fetch):
-        raise InputError(remote, "unexpected reply to the select transaction")
+def _lazy_table(snap: Snapshot, session: _Session, tname: str, fetch: list[str],
+                key: LazyKey, replies: dict[str, Any]) -> LiveRows:
+    """Leave ``tname`` to be read when first used, and ask now for the rows ``key``
+    names in the (raw, not yet checked) ``select`` replies."""
+    column, source, source_column = key or (None, "", "")
+    reply = replies.get(source)
+    if column not in fetch or not isinstance(reply, dict) or \
+            not isinstance(reply.get("rows"), list):
+        column = None
+    table = snap.tables[tname]
+    pending = LiveRows(session, table, fetch, column)
+    table.defer(pending)
+    if column is not None:
+        assert reply is not None
+        values: set[str] = set()
+        for row in reply["rows"]:
+            if isinstance(row, dict):
+                values.update(_strings(row.get(source_column)))
+        pending.ask(sorted(v for v in values if v))
+    return pending
+
+
+def _strings(datum: Any) -> list[str]:
+    """The string atoms of a datum as it came (a bare atom or ``["set", [...]]``)."""
+    if datum.__class__ is str:
+        return [datum]
+    if datum.__class__ is list and len(datum) == 2 and datum[0] == "set" and \
+            datum[1].__class__ is list:
+        return [v for v in datum[1] if v.__class__ is str]
+    return []
+
+
+def _blank_snapshot(schema: Schema, fetch: dict[str, list[str]], remote: str) -> Snapshot:
+    """A snapshot of the tables and columns in ``fetch``, without rows."""
     tables = {t: TableSchema(t, {c: schema.tables[t].columns[c] for c in cols},
                              schema.tables[t].is_root, schema.tables[t].indexes)
               for t, cols in fetch.items()}
@@ -338,28 +587,6 @@ def _snapshot_from_select(schema: Schema, fetch: dict[str, list[str]], result: A
         info.notes.append("only the tables and columns this command needs were read")
     snap = Snapshot(view, info)
     snap.full_schema = schema
-    for (tname, _cols), reply in zip(fetch.items(), result):
-        if not isinstance(reply, dict) or not isinstance(reply.get("rows"), list):
-            raise InputError(remote, f"select on {tname} failed: {short(reply, 200)}")
-        table = snap.tables[tname]
-        rows = table.rows
-        for row in reply["rows"]:
-            if not isinstance(row, dict):
-                raise InputError(remote, f"select on {tname}: a row is not a JSON object")
-            ref = row.pop("_uuid", None)
-            if not (isinstance(ref, list) and len(ref) == 2 and ref[0] == "uuid"
-                    and isinstance(ref[1], str) and UUID_MATCH(ref[1])):
-                raise InputError(remote, f"select on {tname}: a row has no valid _uuid "
-                                 f"({short(ref)})")
-            extra = row.keys() - table.columns.keys()
-            if extra:
-                raise InputError(remote, f"select on {tname}: the server sent column "
-                                 f"{short(sorted(extra)[0])}, which was not asked for")
-            rows[ref[1]] = row
-        try:
-            check_rows(tname, table.columns, rows)
-        except BadValue as exc:
-            raise InputError(remote, str(exc)) from None
     return snap
 
 
@@ -397,7 +624,10 @@ def read_live_ovsdbapp(spec: str, db_name: str, options: Any) -> Snapshot:
             result.append({"rows": rows})
     finally:
         conn.stop()
-    snap = _snapshot_from_select(schema, fetch, result, spec)
+    snap = _blank_snapshot(schema, fetch, spec)
+    for tname, reply in zip(fetch, result):
+        table = snap.tables[tname]
+        table.rows.update(_select_rows(tname, table.columns, reply, spec))
     snap.info.format = "live (ovsdbapp IDL)"
     return snap
 
