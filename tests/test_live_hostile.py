@@ -57,13 +57,16 @@ def _requests(conn: socket.socket) -> Iterator[dict]:
             yield msg
 
 
-def _reply(conn: socket.socket, msg_id: object, result: object) -> None:
-    conn.sendall(json.dumps({"id": msg_id, "result": result, "error": None}).encode())
+def _reply(conn: socket.socket, msg_id: object, result: object, error: object = None) -> None:
+    conn.sendall(json.dumps({"id": msg_id, "result": result, "error": error}).encode())
 
 
 def answering(select_result: Callable[[dict], object] = lambda req: [{"rows": []}],
-              list_dbs: object = ("OVN_Northbound",), schema: object = SCHEMA) -> Behaviour:
-    """A server that answers list_dbs, get_schema and transact as told."""
+              list_dbs: object = ("OVN_Northbound",), schema: object = SCHEMA,
+              monitor_result: Optional[Callable[[dict], object]] = None) -> Behaviour:
+    """A server that answers list_dbs, get_schema and transact as told, and
+    monitor_cond as told or (by default) as a server without it: with an error, so the
+    client reads through transact."""
     def serve(conn: socket.socket) -> None:
         for req in _requests(conn):
             method = req.get("method")
@@ -71,8 +74,18 @@ def answering(select_result: Callable[[dict], object] = lambda req: [{"rows": []
                       "get_schema": schema}.get(method)
             if method == "transact":
                 result = select_result(req)
+            elif method == "monitor_cond" and monitor_result is None:
+                _reply(conn, req.get("id"), None, {"error": "unknown method"})
+                continue
+            elif method == "monitor_cond":
+                result = monitor_result(req)
             _reply(conn, req.get("id"), result)
     return serve
+
+
+def monitoring(tables: object) -> Behaviour:
+    """A server whose monitor_cond reply holds ``tables`` (empty tables left out)."""
+    return answering(monitor_result=lambda req: tables)
 
 
 def endless(conn: socket.socket) -> None:
@@ -139,6 +152,17 @@ CASES: dict[str, tuple[Behaviour, str]] = {
     "row with a column not asked for": (answering(lambda req: [{"rows": [
         {"_uuid": ["uuid", UUID], "bogus": 7}]}] * 2), "not asked for"),
     "select is not a list": (answering(lambda req: {"rows": []}), "unexpected reply"),
+    "monitor reply is not an object": (monitoring([]), "unexpected reply to monitor_cond"),
+    "monitor row key is not a UUID": (monitoring({"Logical_Router": {"r1": {"initial": {}}}}),
+                                      "row key is not a valid UUID"),
+    "monitor row without initial contents": (
+        monitoring({"Logical_Router": {UUID: {"modify": {}}}}), "has no initial contents"),
+    "monitor value of the wrong type": (
+        monitoring({"NB_Global": {UUID: {"initial": {"options": 7}}}}),
+        "NB_Global row .* column options: expected"),
+    "monitor column not asked for": (
+        monitoring({"Logical_Router": {UUID: {"initial": {"bogus": 7}}}}),
+        "no such column"),
     "not JSON-RPC": (lambda conn: (next(_requests(conn)), conn.sendall(b"[1,2]"),
                                    time.sleep(TIMEOUT + 2)), "not JSON-RPC|no complete"),
 }

@@ -1,18 +1,22 @@
-"""Live NB/SB through JSON-RPC: ``get_schema`` plus one read-only ``select`` transaction.
+"""Live NB/SB through JSON-RPC: ``get_schema`` plus one read of the tables a command needs.
 
 The connection (unix/tcp/ssl, with ``-p/-c/-C`` for SSL) is made by python-ovs's stream
 library, the same one ovsdbapp's IDL uses.  Instead of the IDL's monitor and per-value
 Datum objects (95 s for a 43 MB NB, design.md) the reply is parsed with the C JSON decoder
-and decoded lazily like a file.  Nothing but ``list_dbs``, ``get_schema``, ``select`` and
-a ``monitor_cond`` that asks for the initial rows only is ever sent: a live read never
-writes.  ``via="ovsdbapp"`` reads through an ovsdbapp IDL connection instead (same
+and decoded lazily like a file.  The tables are read by one ``monitor_cond`` that asks
+for the initial rows only (the server leaves default values out: a third fewer bytes than
+a ``select``), or by one ``select`` transaction from a server without it.  Nothing but
+``list_dbs``, ``get_schema``, ``monitor_cond`` and ``select`` is ever sent: a live read
+never writes.  ``via="ovsdbapp"`` reads through an ovsdbapp IDL connection instead (same
 Snapshot, much slower; kept for comparison and as a fallback).
 
 A command may read some tables lazily (``LoadOptions.lazy``, :class:`LiveRows`): their
 rows come when an analysis first reads them, through a new connection.  ``nat`` reads up
 front only the switch ports its FIPs name (26k of 104k in a 43 MB NB): one
 ``monitor_cond`` whose condition is an ``==`` clause per name, which ovsdb-server matches
-by hash in one pass over the table (a ``select`` scans the table once per ``where``).
+by hash in one pass over the table (a ``select``'s ``where`` scans the table once per op:
+33 ms each there).  Those are separate reads of a database that may change in between,
+as two ``ovn-nbctl`` commands are.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import socket
 import ssl
 import time
 from collections import deque
-from typing import Any, Iterable, Optional
+from typing import Any, Callable, Iterable, Optional
 
 import orjson
 
@@ -377,8 +381,10 @@ def _checked(tname: str, columns: dict, rows: dict[str, dict], remote: str
     return rows
 
 
-def _select_rows(tname: str, columns: dict, reply: Any, remote: str) -> dict[str, dict]:
-    """The rows of one ``select`` result, checked."""
+def _select_rows(tname: str, columns: dict, reply: Any, remote: str, check: bool = True
+                 ) -> dict[str, dict]:
+    """The rows of one ``select`` result (their values checked unless ``check`` is
+    False: then the caller does)."""
     if not isinstance(reply, dict) or not isinstance(reply.get("rows"), list):
         raise InputError(remote, f"select on {tname} failed: {short(reply, 200)}")
     rows = {}
@@ -395,11 +401,13 @@ def _select_rows(tname: str, columns: dict, reply: Any, remote: str) -> dict[str
     if extra:
         raise InputError(remote, f"select on {tname}: the server sent column "
                          f"{short(sorted(extra)[0])}, which was not asked for")
-    return _checked(tname, columns, rows, remote)
+    return _checked(tname, columns, rows, remote) if check else rows
 
 
-def _monitor_rows(tname: str, columns: dict, reply: Any, remote: str) -> dict[str, dict]:
-    """The initial rows of one table in a ``monitor_cond`` reply, checked."""
+def _monitor_rows(tname: str, columns: dict, reply: Any, remote: str, check: bool = True
+                  ) -> dict[str, dict]:
+    """The initial rows of one table in a ``monitor_cond`` reply (checked unless
+    ``check`` is False).  Columns holding their default value are left out."""
     updates = reply.get(tname, {}) if isinstance(reply, dict) else None
     if not isinstance(updates, dict):
         raise InputError(remote, f"monitor_cond on {tname}: unexpected reply "
@@ -411,7 +419,33 @@ def _monitor_rows(tname: str, columns: dict, reply: Any, remote: str) -> dict[st
             raise InputError(remote, f"monitor_cond on {tname}: row {short(uuid)} has no "
                              "initial contents")
         rows[uuid] = row
-    return _checked(tname, columns, rows, remote)
+    return _checked(tname, columns, rows, remote) if check else rows
+
+
+def _read_tables(call: Callable[[str, list], Any], db_name: str,
+                 tables: dict[str, dict], fetch: dict[str, list[str]], remote: str
+                 ) -> dict[str, dict[str, dict]]:
+    """Every row of ``tables`` (name -> the snapshot's columns), values not checked yet:
+    one ``monitor_cond`` for the initial rows only (defaults left out: a third fewer
+    bytes for the server to write and the client to parse), or, from a server without
+    it, one ``select`` transaction."""
+    if not tables:
+        return {}
+    request = {t: [{"columns": fetch[t], "select": _INITIAL_ONLY}] for t in tables}
+    try:
+        reply = call("monitor_cond", [db_name, "ovninspect", request])
+    except RpcError:
+        pass
+    else:
+        if not isinstance(reply, dict):
+            raise InputError(remote, f"unexpected reply to monitor_cond: {short(reply, 200)}")
+        return {t: _monitor_rows(t, columns, reply, remote, False)
+                for t, columns in tables.items()}
+    result = call("transact", [db_name, *(_select(t, fetch[t]) for t in tables)])
+    if not isinstance(result, list) or len(result) < len(tables):
+        raise InputError(remote, "unexpected reply to the select transaction")
+    return {t: _select_rows(t, columns, reply, remote, False)
+            for (t, columns), reply in zip(tables.items(), result)}
 
 
 class LiveRows:
@@ -436,10 +470,9 @@ class LiveRows:
     def load(self) -> dict[str, dict]:
         self._settle()
         session = self.session
-        result = session.call("transact", [session.db_name, _select(self.name, self.fetch)])
-        if not isinstance(result, list) or not result:
-            raise InputError(session.remote, "unexpected reply to the select transaction")
-        return _select_rows(self.name, self.columns, result[0], session.remote)
+        rows = _read_tables(session.call, session.db_name, {self.name: self.columns},
+                            {self.name: self.fetch}, session.remote)[self.name]
+        return _checked(self.name, self.columns, rows, session.remote)
 
     def ask(self, values: list[str]) -> None:
         """Request the rows whose key column holds one of ``values`` on the open
@@ -449,8 +482,9 @@ class LiveRows:
             request = {self.name: [{"columns": self.fetch, "select": _INITIAL_ONLY,
                                     "where": [[self.key, "==", v] for v in values]}]}
             rpc = self.session.open()
-            self.asked = (rpc.send("monitor_cond", [self.session.db_name, "ovninspect",
-                                                    request]), values)
+            self.asked = (rpc.send("monitor_cond", [self.session.db_name,
+                                                    f"ovninspect {self.name}", request]),
+                          values)
 
     def _settle(self) -> None:
         """Read the reply to ``ask`` and close the connection.  A server without
@@ -522,19 +556,14 @@ def read_live(spec: str, db_name: str, options: Any) -> Snapshot:
         fetch = _tables_to_fetch(schema, options.tables)
         lazy = {} if getattr(options, "verify", False) else {
             t: key for t, key in (getattr(options, "lazy", None) or {}).items() if t in fetch}
-        eager = [t for t in fetch if t not in lazy]
-        ops = [_select(t, fetch[t]) for t in eager]
-        result = rpc.call("transact", [db_name, *ops]) if ops else []
-        if not isinstance(result, list) or len(result) < len(eager):
-            raise InputError(remote, "unexpected reply to the select transaction")
         snap = _blank_snapshot(schema, fetch, remote)
+        eager = {t: snap.tables[t].columns for t in fetch if t not in lazy}
+        rows = _read_tables(rpc.call, db_name, eager, fetch, remote)
         for tname, key in lazy.items():
-            pending = _lazy_table(snap, session, tname, fetch[tname], key,
-                                  dict(zip(eager, result)))
+            pending = _lazy_table(snap, session, tname, fetch[tname], key, rows)
             keep = keep or pending.asked is not None
-        for tname, reply in zip(eager, result):  # checked while the server answers `ask`
-            table = snap.tables[tname]
-            table.rows.update(_select_rows(tname, table.columns, reply, remote))
+        for tname, table_rows in rows.items():  # checked while the server answers `ask`
+            snap.tables[tname].rows.update(_checked(tname, eager[tname], table_rows, remote))
     except BaseException:
         session.close()
         raise
@@ -544,23 +573,19 @@ def read_live(spec: str, db_name: str, options: Any) -> Snapshot:
 
 
 def _lazy_table(snap: Snapshot, session: _Session, tname: str, fetch: list[str],
-                key: LazyKey, replies: dict[str, Any]) -> LiveRows:
+                key: LazyKey, rows: dict[str, dict[str, dict]]) -> LiveRows:
     """Leave ``tname`` to be read when first used, and ask now for the rows ``key``
-    names in the (raw, not yet checked) ``select`` replies."""
+    names in ``rows`` (read, not checked yet)."""
     column, source, source_column = key or (None, "", "")
-    reply = replies.get(source)
-    if column not in fetch or not isinstance(reply, dict) or \
-            not isinstance(reply.get("rows"), list):
+    if column not in fetch or source not in rows:
         column = None
     table = snap.tables[tname]
     pending = LiveRows(session, table, fetch, column)
     table.defer(pending)
     if column is not None:
-        assert reply is not None
         values: set[str] = set()
-        for row in reply["rows"]:
-            if isinstance(row, dict):
-                values.update(_strings(row.get(source_column)))
+        for row in rows[source].values():
+            values.update(_strings(row.get(source_column)))
         pending.ask(sorted(v for v in values if v))
     return pending
 
