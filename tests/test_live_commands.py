@@ -57,3 +57,36 @@ def test_live_equals_file(scenario: str) -> None:
             assert from_live == from_file, f"{scenario}: {' '.join(command)} differs live"
     finally:
         stop_lab(lab)
+
+
+def test_nat_reads_only_the_switch_ports_its_fips_name() -> None:
+    """``nat``'s lazy live read (commands.nat.LIVE_LAZY): the switch tables stay unread,
+    the ports the NATs name are found without them and as in the file, anything else
+    reads the whole table, and ``--verify`` reads every table at once."""
+    from ovninspect.commands.nat import LIVE_LAZY
+    from ovninspect.sources import LoadOptions, open_snapshot
+    from ovninspect.topology import NB_LIVE_TABLES
+
+    nb = ROOT / "fixtures" / "kubeovn-5050" / "nb.db"
+    from_file = open_snapshot(str(nb))
+    names = sorted({row["logical_port"] for row in from_file.table("NAT")
+                    if row["logical_port"]})
+    assert names
+    lab = OvnLab().start_nb(nb)
+    try:
+        live = open_snapshot(lab.nb_remote, "nb", LoadOptions(tables=NB_LIVE_TABLES,
+                                                              lazy=LIVE_LAZY))
+        ports, switches = live.table("Logical_Switch_Port"), live.table("Logical_Switch")
+        want = from_file.table("Logical_Switch_Port").find_many("name", names + ["nope"])
+        got = ports.find_many("name", names + ["nope"])
+        assert {n: r and (r.uuid, r["options"]) for n, r in got.items()} == \
+            {n: r and (r.uuid, r["options"]) for n, r in want.items()}
+        assert got["nope"] is None and not ports.has_value("name", "also-not-there")
+        assert not ports.is_loaded and not switches.is_loaded
+        assert len(ports) == len(from_file.table("Logical_Switch_Port"))
+        assert len(switches) == len(from_file.table("Logical_Switch"))
+        verified = open_snapshot(lab.nb_remote, "nb", LoadOptions(
+            tables=NB_LIVE_TABLES, lazy=LIVE_LAZY, verify=True))
+        assert verified.table("Logical_Switch_Port").is_loaded
+    finally:
+        stop_lab(lab)
