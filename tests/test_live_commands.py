@@ -7,6 +7,7 @@ SB_LIVE_TABLES); a column missing there would silently change a verdict or hide 
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -88,5 +89,14 @@ def test_nat_reads_only_the_switch_ports_its_fips_name() -> None:
         verified = open_snapshot(lab.nb_remote, "nb", LoadOptions(
             tables=NB_LIVE_TABLES, lazy=LIVE_LAZY, verify=True))
         assert verified.table("Logical_Switch_Port").is_loaded
+        # the connection waiting for the ports dropped (a tcp server's inactivity probe
+        # while the analysis ran): they are asked for again
+        again = open_snapshot(lab.nb_remote, "nb", LoadOptions(tables=NB_LIVE_TABLES,
+                                                               lazy=LIVE_LAZY))
+        ports = again.table("Logical_Switch_Port")
+        ports._pending.session.rpc.sock.shutdown(socket.SHUT_RDWR)  # type: ignore[union-attr]
+        assert {n: r and r.uuid for n, r in ports.find_many("name", names).items()} == \
+            {n: r and r.uuid for n, r in want.items() if n != "nope"}
+        assert not ports.is_loaded
     finally:
         stop_lab(lab)

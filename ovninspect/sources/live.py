@@ -115,7 +115,7 @@ class _Rpc:
         except TimeoutError:
             raise InputError(self.remote, f"could not send for {self.timeout:g} s") from None
         except OSError as exc:
-            raise InputError(self.remote, f"connection lost while sending: {exc}") from None
+            raise ConnectionLost(self.remote, f"connection lost while sending: {exc}") from None
 
     def _split(self, thorough: bool) -> bool:
         """Move the complete messages at the start of the buffer to ``ready``.  orjson
@@ -199,11 +199,11 @@ class _Rpc:
             except (BlockingIOError, InterruptedError):
                 continue
             except OSError as exc:
-                raise InputError(self.remote, f"connection lost: {exc}") from None
+                raise ConnectionLost(self.remote, f"connection lost: {exc}") from None
             if not chunk:
                 hint = "" if self.next_id > 1 or self.remote.startswith("ssl:") else \
                     " before answering (an SSL port given as tcp:?)"
-                raise InputError(self.remote, "server closed the connection" + hint)
+                raise ConnectionLost(self.remote, "server closed the connection" + hint)
             if len(self.buf) + len(chunk) > MAX_REPLY:
                 raise InputError(self.remote, f"reply larger than {MAX_REPLY >> 20} MiB "
                                  "(OVNINSPECT_MAX_REPLY_MIB)")
@@ -213,6 +213,10 @@ class _Rpc:
 
 class RpcError(InputError):
     """The server answered a request with an error."""
+
+
+class ConnectionLost(InputError):
+    """The connection broke or the server closed it."""
 
 
 def _no_constant(name: str) -> Any:
@@ -479,28 +483,35 @@ class LiveRows:
         connection; ``_settle`` reads the reply.  (A condition with no clause would
         match every row: no values, no request.)"""
         if values:
-            request = {self.name: [{"columns": self.fetch, "select": _INITIAL_ONLY,
-                                    "where": [[self.key, "==", v] for v in values]}]}
-            rpc = self.session.open()
-            self.asked = (rpc.send("monitor_cond", [self.session.db_name,
-                                                    f"ovninspect {self.name}", request]),
+            self.asked = (self.session.open().send("monitor_cond", self._request(values)),
                           values)
 
+    def _request(self, values: list[str]) -> list:
+        return [self.session.db_name, f"ovninspect {self.name}",
+                {self.name: [{"columns": self.fetch, "select": _INITIAL_ONLY,
+                              "where": [[self.key, "==", v] for v in values]}]}]
+
     def _settle(self) -> None:
-        """Read the reply to ``ask`` and close the connection.  A server without
-        ``monitor_cond`` (before OVS 2.6) leaves every lookup to a whole read."""
+        """Read the reply to ``ask`` and close the connection.  A tcp/ssl server drops
+        a connection silent for two inactivity probes (10 s) while an analysis runs:
+        then the request is made again on a new one.  A server without ``monitor_cond``
+        (before OVS 2.6) leaves every lookup to a whole read."""
         if self.asked is None:
             return
         request, values = self.asked
+        self.asked = None
         session = self.session
         try:
-            assert session.rpc is not None
-            reply = session.rpc.wait(request)
+            try:
+                assert session.rpc is not None
+                reply = session.rpc.wait(request)
+            except ConnectionLost:
+                session.close()
+                reply = session.open().call("monitor_cond", self._request(values))
         except RpcError:
             self.key = None
             return
         finally:
-            self.asked = None
             session.close()
         found: dict[str, Optional[tuple[str, dict]]] = dict.fromkeys(values)
         for uuid, row in _monitor_rows(self.name, self.columns, reply,
