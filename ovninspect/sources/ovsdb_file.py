@@ -23,7 +23,7 @@ from ..validate import BadValue, check_rows, short
 from .raft import header_error, record_error
 from .records import Record, RecordError, iter_records, loads, magic_of
 from .table_slice import TableSlice
-from .txn_split import SPECIALS, split_tables
+from .txn_split import SPECIALS, split_raft_header, split_tables
 
 LAZY_MIN_BYTES = 1 << 20  # records this large are cut into tables parsed on first use
 
@@ -227,6 +227,14 @@ def apply_record(snap: Snapshot, rec: Record, lazy: bool = True,
     specials, slices = split
     if touched is not None:
         touched.update((tname, None) for tname, _ in slices)
+    _apply_slices(snap, rec, specials, slices)
+    return specials
+
+
+def _apply_slices(snap: Snapshot, rec: Record, specials: dict[str, Any],
+                  slices: list[tuple[str, bytes]]) -> None:
+    """Apply a transaction cut into table slices (txn_split): a table that is still empty
+    takes its slice unparsed, the others are applied now."""
     try:
         check_specials(specials)
     except TxnError as exc:
@@ -244,7 +252,6 @@ def apply_record(snap: Snapshot, rec: Record, lazy: bool = True,
             _apply_rows(table, table.rows, rows, is_diff)
         except _APPLY_ERRORS as exc:
             raise _apply_error(rec, exc) from None
-    return specials
 
 
 def _schema_from(body: Any, source: str, rec: Record) -> Schema:
@@ -261,19 +268,29 @@ def _txn_or_error(snap: Snapshot, txn: Any, rec: Record, atomic: bool = False) -
         raise _apply_error(rec, exc) from None
 
 
+RaftSplit = tuple[dict[str, Any], int, int]  # split_raft_header: (header, start, stop)
+
+
 def _collect(data: Union[bytes, BinaryIO], source: str, allow_truncated: bool,
-             warnings: list[str]) -> list[Record]:
-    """All valid records; past the first bad one only with ``allow_truncated``."""
+             warnings: list[str], lazy: bool = False
+             ) -> tuple[list[Record], Optional[RaftSplit]]:
+    """All valid records; past the first bad one only with ``allow_truncated``.  ``lazy``:
+    a large raft header keeps its snapshot unparsed (split_raft_header), with the header's
+    other members parsed."""
     records: list[Record] = []
+    split: Optional[RaftSplit] = None
     try:
         for rec in iter_records(data, source):
-            rec.body  # noqa: B018  (parse now: an invalid record ends the valid prefix)
+            if not records and lazy and len(rec.raw) >= LAZY_MIN_BYTES:
+                split = split_raft_header(rec.raw, loads)
+            if split is None or records:
+                rec.body  # noqa: B018  (parse now: an invalid record ends the valid prefix)
             records.append(rec)
     except RecordError as exc:
         if not allow_truncated or not records:
             raise
         warnings.append(_truncation_warning(exc, len(records)))
-    return records
+    return records, split
 
 
 def _truncation_warning(exc: RecordError, valid: int) -> str:
@@ -332,9 +349,10 @@ def read_clustered(data: Union[bytes, BinaryIO], source: str,
                    allow_truncated: bool = False, on_txn: Optional[OnTxn] = None
                    ) -> Snapshot:
     warnings: list[str] = []
-    records = _collect(data, source, allow_truncated, warnings)
+    records, split = _collect(data, source, allow_truncated, warnings,
+                              lazy=not allow_truncated and on_txn is None)
     header_rec = records[0]
-    header = header_rec.body
+    header = header_rec.body if split is None else split[0]
     if not isinstance(header, dict):
         raise RecordError(source, 0, 0, "first record is not a raft header")
     if "prev_data" not in header and "remote_addresses" in header:
@@ -353,7 +371,9 @@ def read_clustered(data: Union[bytes, BinaryIO], source: str,
     prev_index = int(header.get("prev_index", 0))
     info = SourceInfo(source, "clustered", records=len(records), warnings=warnings)
     snap = Snapshot(schema, info)
-    if prev[1]:
+    if split is not None:
+        _apply_snapshot(snap, header_rec, split)
+    elif prev[1]:
         _txn_or_error(snap, prev[1], header_rec)
     if on_txn is not None:
         base_txn = prev[1] if isinstance(prev[1], dict) else {}
@@ -432,6 +452,20 @@ def read_clustered(data: Union[bytes, BinaryIO], source: str,
                         f"last recorded commit index {commit_index} (committed cluster-wide "
                         "but not yet recorded here, or never committed)")
     return snap
+
+
+def _apply_snapshot(snap: Snapshot, rec: Record, split: RaftSplit) -> None:
+    """Apply the raft snapshot ``rec.raw[start:stop]`` cut into table slices, each parsed
+    on first use; a snapshot that cannot be cut is parsed whole (which reports what is
+    wrong with it)."""
+    _, start, stop = split
+    cut = split_tables(rec.raw, snap.tables, loads, start, stop)
+    if cut is None:
+        prev = rec.body["prev_data"]
+        if prev[1]:
+            _txn_or_error(snap, prev[1], rec)
+        return
+    _apply_slices(snap, rec, *cut)
 
 
 def read_ovsdb_file(data: Union[bytes, BinaryIO], source: str, allow_truncated: bool = False,

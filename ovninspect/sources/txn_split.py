@@ -57,23 +57,24 @@ def _skip_space(raw: bytes, pos: int) -> int:
     return pos
 
 
-def split_tables(raw: bytes, tables: Collection[str], loads: Callable[[bytes], Any]
+def split_tables(raw: bytes, tables: Collection[str], loads: Callable[[bytes], Any],
+                 start: int = 0, stop: Optional[int] = None
                  ) -> Optional[tuple[dict[str, Any], list[tuple[str, bytes]]]]:
-    """``(specials, [(table, slice), ...])`` for a transaction record, where each slice is
-    that table's ``{uuid: row}`` JSON and specials holds ``_date``, ``_comment`` and
-    ``_is_diff``; None for any other layout or a key the schema lacks (the caller then
-    parses the record whole and reports it)."""
+    """``(specials, [(table, slice), ...])`` for a transaction record (or the transaction
+    at ``raw[start:stop]``), where each slice is that table's ``{uuid: row}`` JSON and
+    specials holds ``_date``, ``_comment`` and ``_is_diff``; None for any other layout or
+    a key the schema lacks (the caller then parses the record whole and reports it)."""
     text = raw
-    last = len(text) - 1                       # the record's closing brace
-    while last > 0 and text[last] in _SPACE:
+    last = (len(text) if stop is None else stop) - 1  # the transaction's closing brace
+    while last > start and text[last] in _SPACE:
         last -= 1
-    if text[:1] != b"{" or text[last:last + 1] != b"}":
+    if text[start:start + 1] != b"{" or text[last:last + 1] != b"}" or last <= start:
         return None
-    boundaries = [m.end() - 1 for m in _BOUNDARY.finditer(text, 0, last)]  # next key quotes
+    boundaries = [m.end() - 1 for m in _BOUNDARY.finditer(text, start, last)]  # next keys
     specials: dict[str, Any] = {}
     slices: list[tuple[str, bytes]] = []
     used = 0
-    pos = _skip_space(text, 1)
+    pos = _skip_space(text, start + 1)
     while True:
         key = _KEY.match(text, pos)
         if key is None:
@@ -116,3 +117,97 @@ def split_tables(raw: bytes, tables: Collection[str], loads: Callable[[bytes], A
     if used != len(boundaries):
         return None
     return specials, slices
+
+
+# -- the snapshot inside a raft header -----------------------------------------------------
+# A clustered file's record 0 is ``{..., "prev_data": [schema, snapshot], ...}`` (the
+# snapshot an embedded JSON object, in OVS 3.1 as in later releases), the members in hash
+# order.  Strings and brackets, as a JSON tokenizer sees them:
+_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+_PREFIX_TOKENS = 10000   # the members before prev_data are a few scalars and prev_servers
+_END_TRIES = 64          # ']' tried, from the end, as the one that closes prev_data
+
+
+def _member_value(raw: bytes, name: bytes) -> int:
+    """Where the value of the top-level member ``name`` (quoted) of the object ``raw``
+    starts, or -1 (not found among the first members)."""
+    depth = 0
+    for count, match in enumerate(_TOKEN.finditer(raw)):
+        if count > _PREFIX_TOKENS:
+            return -1
+        token = raw[match.start()]
+        if token == 0x22:  # a string: a key when it is followed by ':'
+            if depth == 1 and match.group() == name:
+                colon = _skip_space(raw, match.end())
+                if raw[colon:colon + 1] == b":":
+                    return _skip_space(raw, colon + 1)
+        elif token in b"{[":
+            depth += 1
+        else:
+            depth -= 1
+            if depth <= 0:
+                return -1
+    return -1
+
+
+def _container_end(raw: bytes, start: int) -> int:
+    """Index just past the object or array that opens at ``raw[start]`` (-1: none)."""
+    depth = 0
+    for match in _TOKEN.finditer(raw, start):
+        token = raw[match.start()]
+        if token == 0x22:
+            continue
+        depth += 1 if token in b"{[" else -1
+        if depth == 0:
+            return match.end()
+    return -1
+
+
+def split_raft_header(raw: bytes, loads: Callable[[bytes], Any]
+                      ) -> Optional[tuple[dict[str, Any], int, int]]:
+    """``(header, start, stop)`` for a raft header record whose ``prev_data`` is
+    ``[schema, {snapshot}]``: ``raw[start:stop]`` is the snapshot transaction, unparsed,
+    and ``header`` the rest of the record parsed, with ``null`` in its place.  None for any
+    other layout (the caller parses the record whole).
+
+    Why this is exact: the tokenizer finds the top-level ``prev_data`` and the end of the
+    schema in the bytes before the snapshot, so ``start`` is where ``prev_data[1]`` begins
+    once ``header`` parses (that prefix then is valid JSON); and when ``header`` parses
+    and ``raw[start:stop]`` is a valid object (split_tables' slices, each checked when
+    parsed), putting one valid value in place of another leaves ``raw`` valid JSON, read as
+    ``header`` with the snapshot in ``prev_data[1]``.  A second ``prev_data`` member (the
+    last one counts) is left to the whole parse."""
+    value = _member_value(raw, b'"prev_data"')
+    if value < 0 or raw[value:value + 1] != b"[":
+        return None
+    first = _skip_space(raw, value + 1)
+    if raw[first:first + 1] != b"{":
+        return None
+    schema_end = _container_end(raw, first)
+    comma = _skip_space(raw, schema_end) if schema_end > 0 else -1
+    if comma < 0 or raw[comma:comma + 1] != b",":
+        return None
+    start = _skip_space(raw, comma + 1)
+    if raw[start:start + 1] != b"{":
+        return None
+    close = len(raw)
+    for _ in range(_END_TRIES):
+        close = raw.rfind(b"]", start, close)
+        if close < 0:
+            return None
+        stop = close
+        while raw[stop - 1] in _SPACE:
+            stop -= 1
+        if raw[stop - 1:stop] != b"}":
+            continue
+        rest = raw[:start] + b"null" + raw[stop:]
+        if rest.count(b'"prev_data"') != 1:
+            return None
+        try:
+            header = loads(rest)
+        except ValueError:
+            continue
+        prev = header.get("prev_data") if header.__class__ is dict else None
+        if prev.__class__ is list and len(prev) == 2 and prev[1] is None:
+            return header, start, stop
+    return None
