@@ -100,9 +100,15 @@ class Table:
         return self._rows
 
     def defer(self, pending: PendingRows) -> None:
-        """Take this blank table's rows from ``pending`` when they are first read."""
-        assert self.is_blank()
+        """Take this table's rows from ``pending`` when they are first read (a table not
+        read yet: blank, or still pending, ``pending`` then taking the old one in)."""
+        assert not self._rows
         self._pending = pending
+
+    @property
+    def pending(self) -> Optional[PendingRows]:
+        """The rows not read yet (sources/table_slice.py, table_parts.py), or None."""
+        return self._pending
 
     def check_pending(self) -> None:
         """Check the rows still unparsed as reading them would, without keeping them."""

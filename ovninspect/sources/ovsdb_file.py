@@ -19,13 +19,17 @@ from typing import Any, BinaryIO, Callable, Optional, Union
 from ..errors import InputError
 from ..schema import INT64_MAX, INT64_MIN, ColumnType, DatumError, Schema
 from ..snapshot import Snapshot, SourceInfo, Table
-from ..validate import BadValue, check_rows, short
+from ..validate import UUID_MATCH, BadValue, check_rows, short
+from .bounded import remaining
 from .raft import header_error, record_error
 from .records import Record, RecordError, iter_records, loads, magic_of
+from .table_parts import Part, TableParts
 from .table_slice import TableSlice
 from .txn_split import SPECIALS, split_raft_header, split_tables
 
-LAZY_MIN_BYTES = 1 << 20  # records this large are cut into tables parsed on first use
+LAZY_MIN_BYTES = 1 << 20  # records this large are cut into tables parsed on first use,
+# and in files this large every transaction's part for a table not read yet is kept for
+# the table's first read (table_parts.py)
 
 #: Rows a transaction touched: table -> row UUIDs (None: the table may have changed in
 #: any row, e.g. a large record applied by table slices, or a schema change).
@@ -96,15 +100,16 @@ Undo = list[tuple[dict, str, Optional[dict]]]  # (rows, uuid, data before) to ro
 
 
 def _apply_rows(table: Table, trows: dict[str, dict], rows: dict, is_diff: bool,
-                undo: Optional[Undo] = None) -> None:
+                undo: Optional[Undo] = None, checked: bool = False) -> None:
     """Apply one table's part of a transaction to ``trows`` (rules 27-28), noting in
     ``undo`` how to take it back.  Every value is checked first, as ovsdb-server does
-    (OVS 3.1 checks diffs against the column's size rules too)."""
+    (OVS 3.1 checks diffs against the column's size rules too), unless ``checked``."""
     tname = table.name
     columns = table.columns
     if not isinstance(rows, dict):
         raise TxnError(f"table {tname}: rows are not a JSON object")
-    check_rows(tname, columns, rows)
+    if not checked:
+        check_rows(tname, columns, rows)
     for uuid, row in rows.items():
         if row is None:
             old = trows.pop(uuid, None)
@@ -200,21 +205,103 @@ def _deferred_rows(rec: Record, table: Table, raw: bytes) -> TableSlice:
     return TableSlice(raw, rec.parse, check, lambda rows: check(rows, False))
 
 
+def _check_part(table: Table, rows: Any, live: set[str], shape: bool = True) -> None:
+    """What replaying ``rows`` onto the rows ``live`` checks, values aside (TableParts);
+    the shape checks only with ``shape``."""
+    if not isinstance(rows, dict):
+        raise TxnError(f"table {table.name}: rows are not a JSON object")
+    if shape:
+        check_rows(table.name, table.columns, rows, values=False)
+    for uuid, row in rows.items():
+        if row is not None:
+            live.add(uuid)
+        elif uuid in live:
+            live.discard(uuid)
+        else:
+            raise TxnError(f"deletes {table.name} row {uuid}, which does not exist")
+
+
+_BATCH = 4096   # rows checked in one call of check_rows
+_KEYS = [f"00000000-0000-4000-8000-{n:012x}" for n in range(_BATCH)]  # stand-in UUIDs
+
+
+def _rows_ok(table: Table, parts: list[Any], values: bool) -> bool:
+    """Whether every part passes ``check_rows``, checked many parts at a time (a row's
+    checks only look at that row: the parts' rows go under stand-in UUIDs, their own are
+    checked apart); False also when a part is not an object."""
+    name, columns = table.name, table.columns
+    merged: dict[str, Any] = {}
+    try:
+        for rows in parts:
+            if rows.__class__ is not dict or not all(map(UUID_MATCH, rows)):
+                return False
+            if len(rows) >= _BATCH:
+                check_rows(name, columns, rows, values=values)
+                continue
+            if len(merged) + len(rows) > _BATCH:
+                check_rows(name, columns, merged, values=values)
+                merged = {}
+            start = len(merged)
+            merged.update(zip(_KEYS[start:start + len(rows)], rows.values()))
+        check_rows(name, columns, merged, values=values)
+    except _APPLY_ERRORS:
+        return False
+    return True
+
+
+def _table_parts(table: Table, base: Optional[TableSlice]) -> TableParts:
+    """A TableParts replaying onto ``base`` as ``apply_txn`` would, errors located."""
+    def apply(rows: dict, rec: Record, part: Any, is_diff: bool, checked: bool) -> None:
+        try:
+            _apply_rows(table, rows, part, is_diff, checked=checked)
+        except _APPLY_ERRORS as exc:
+            raise _apply_error(rec, exc) from None
+
+    def check(rec: Record, part: Any, live: set[str], shape: bool) -> None:
+        try:
+            _check_part(table, part, live, shape)
+        except _APPLY_ERRORS as exc:
+            raise _apply_error(rec, exc) from None
+
+    def composite(column: str) -> Optional[bool]:
+        ctype = table.columns.get(column)
+        return None if ctype is None else ctype.composite
+    return TableParts(base, apply, check, lambda parts, values: _rows_ok(table, parts, values),
+                      composite)
+
+
+def _defer_part(table: Table, rec: Record, part: Part, is_diff: bool) -> bool:
+    """Keep a transaction's part for a table nobody has read yet (False: the table has
+    been read, apply the part now)."""
+    pending = table.pending
+    if table.is_blank():
+        pending = _table_parts(table, None)
+        table.defer(pending)
+    elif pending.__class__ is TableSlice:
+        pending = _table_parts(table, pending)  # type: ignore[arg-type]
+        table.defer(pending)
+    elif pending.__class__ is not TableParts:
+        return False
+    pending.add(rec, part, is_diff)  # type: ignore[union-attr]
+    return True
+
+
 def apply_record(snap: Snapshot, rec: Record, lazy: bool = True,
                  touched: Optional[Touched] = None,
-                 columns: Optional[dict[str, dict[str, frozenset[str]]]] = None
-                 ) -> dict[str, Any]:
+                 columns: Optional[dict[str, dict[str, frozenset[str]]]] = None,
+                 defer: bool = False) -> dict[str, Any]:
     """Apply one transaction record; returns its special keys (``_comment``, ...).
 
     A large record is cut into table slices (txn_split): a table that is still empty
     takes its slice unparsed and parses it when first read; the others are applied now.
-    Not ``lazy`` (--allow-truncated: a bad record must end the replay at once, leaving
-    nothing of itself), the record is parsed and applied whole, atomically.  ``touched``
-    receives the rows the record changed, ``columns`` the columns it wrote (when it was
-    applied whole).
+    ``defer`` (a large file): every record is cut, and a table not read yet keeps its
+    part for its first read (table_parts.py).  Not ``lazy`` (--allow-truncated: a bad
+    record must end the replay at once, leaving nothing of itself), the record is parsed
+    and applied whole, atomically.  ``touched`` receives the rows the record changed,
+    ``columns`` the columns it wrote (when it was applied whole).
     """
     split = None
-    if lazy and rec.raw is not None and len(rec.raw) >= LAZY_MIN_BYTES:
+    if lazy and rec.raw is not None and (defer or len(rec.raw) >= LAZY_MIN_BYTES):
         split = split_tables(rec.raw, snap.tables, loads)
     if split is None:
         txn = rec.body
@@ -227,24 +314,28 @@ def apply_record(snap: Snapshot, rec: Record, lazy: bool = True,
     specials, slices = split
     if touched is not None:
         touched.update((tname, None) for tname, _ in slices)
-    _apply_slices(snap, rec, specials, slices)
+    _apply_slices(snap, rec, specials, slices, defer)
     return specials
 
 
 def _apply_slices(snap: Snapshot, rec: Record, specials: dict[str, Any],
-                  slices: list[tuple[str, bytes]]) -> None:
+                  slices: list[tuple[str, bytes]], defer: bool = False) -> None:
     """Apply a transaction cut into table slices (txn_split): a table that is still empty
-    takes its slice unparsed, the others are applied now."""
+    takes a large record's slice unparsed, ``defer`` keeps the parts of tables not read
+    yet (``_defer_part``), the others are applied now."""
     try:
         check_specials(specials)
     except TxnError as exc:
         raise _apply_error(rec, exc) from None
+    large = len(rec.raw) >= LAZY_MIN_BYTES
     rec.raw = None  # type: ignore[assignment]  # the slices are copies
     is_diff = specials.get("_is_diff") is True
     for tname, raw in slices:
         table = snap.tables[tname]
-        if table.is_blank():
+        if table.is_blank() and (large or not defer):
             table.defer(_deferred_rows(rec, table, raw))
+            continue
+        if defer and _defer_part(table, rec, raw, is_diff):
             continue
         rows = rec.parse(raw)
         try:
@@ -315,6 +406,8 @@ def read_standalone(data: Union[bytes, BinaryIO], source: str,
     snap: Optional[Snapshot] = None
     first_comment = ""
     count = 0
+    size = len(data) if isinstance(data, (bytes, bytearray)) else remaining(data)
+    defer = not allow_truncated and on_txn is None and (size or 0) >= LAZY_MIN_BYTES
     try:
         for rec in iter_records(data, source):
             count += 1
@@ -325,7 +418,7 @@ def read_standalone(data: Union[bytes, BinaryIO], source: str,
             touched: Optional[Touched] = {} if on_txn is not None else None
             columns: dict[str, dict[str, frozenset[str]]] = {}
             specials = apply_record(snap, rec, not allow_truncated, touched,
-                                    columns if on_txn is not None else None)
+                                    columns if on_txn is not None else None, defer)
             if rec.index == 1:
                 first_comment = str(specials.get("_comment", ""))
             snap.info.transactions += 1
@@ -371,6 +464,8 @@ def read_clustered(data: Union[bytes, BinaryIO], source: str,
     prev_index = int(header.get("prev_index", 0))
     info = SourceInfo(source, "clustered", records=len(records), warnings=warnings)
     snap = Snapshot(schema, info)
+    defer = split is not None or (not allow_truncated and on_txn is None
+                                  and records[-1].offset >= LAZY_MIN_BYTES)
     if split is not None:
         _apply_snapshot(snap, header_rec, split)
     elif prev[1]:
@@ -421,7 +516,10 @@ def read_clustered(data: Union[bytes, BinaryIO], source: str,
             else:
                 snap.convert(schema)
         if txn is not None:
-            _txn_or_error(snap, txn, rec)
+            if defer and new_schema is None and isinstance(txn, dict):
+                _defer_txn(snap, txn, rec)
+            else:
+                _txn_or_error(snap, txn, rec)
         applied += 1
         if on_txn is not None:
             touched = (dict.fromkeys(snap.tables) if new_schema is not None  # type: ignore
@@ -452,6 +550,22 @@ def read_clustered(data: Union[bytes, BinaryIO], source: str,
                         f"last recorded commit index {commit_index} (committed cluster-wide "
                         "but not yet recorded here, or never committed)")
     return snap
+
+
+def _defer_txn(snap: Snapshot, txn: dict, rec: Record) -> None:
+    """Apply a parsed transaction (a raft entry's), keeping each part for a table not
+    read yet for the table's first read (``_defer_part``)."""
+    try:
+        check_specials(txn)
+        is_diff = txn.get("_is_diff") is True
+        for tname, rows in txn.items():
+            if tname in SPECIALS:
+                continue
+            table = _txn_table(snap, tname, rows)
+            if not _defer_part(table, rec, rows, is_diff):
+                _apply_rows(table, table.rows, rows, is_diff)
+    except _APPLY_ERRORS as exc:
+        raise _apply_error(rec, exc) from None
 
 
 def _apply_snapshot(snap: Snapshot, rec: Record, split: RaftSplit) -> None:

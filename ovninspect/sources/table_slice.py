@@ -31,6 +31,9 @@ _ROW_KEY_END = re.compile(rb'":\{')
 # followed by ':{' is a key whose value is an object; rows are the only objects of a slice
 _UUID_KEY = re.compile(rb'[{,]"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})":\{')
 _PLAIN_WORD = re.compile(r"[A-Za-z0-9_.:-]+")
+#: a row key and what follows: a row object, or ``null`` (a deletion, in a log's part)
+ROW_KEY = re.compile(rb'"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})":'
+                     rb'(\{|null[,}])')
 CHECK_CHUNK = 4 << 20
 
 
@@ -57,9 +60,9 @@ class TableSlice:
             self._check(rows)
         return rows
 
-    def check_all(self) -> None:
+    def check_all(self, keys: Optional[set[str]] = None) -> None:
         """Parse every row and check its shape (``check_shape``: row keys, objects, column
-        names), without keeping them: in pieces of about
+        names), without keeping them (their UUIDs go to ``keys``): in pieces of about
         CHECK_CHUNK bytes cut between rows, each parsed, checked and dropped (memory stays
         low).  A cut that is not between two rows leaves a piece that is not valid JSON
         (its last string is unterminated), so it is never wrongly accepted: any piece that
@@ -76,11 +79,27 @@ class TableSlice:
                 except InputError:  # the piece, not the slice, may be bad: decide on the whole
                     rows = None
                 if rows.__class__ is not dict:
-                    self.load()
+                    rows = self.load()
+                    if keys is not None:
+                        keys.update(rows)
                     return
                 self._check_shape(rows)
+                if keys is not None:
+                    keys.update(rows)
                 del rows
                 pos = stop + 1
+
+    def rows_at(self, starts: dict[str, int]) -> Optional[dict[str, dict]]:
+        """The rows whose objects open at ``starts`` (by UUID, from a ROW_KEY search),
+        parsed and checked; None when the spans do not read as those rows."""
+        with gc_paused():
+            rows = self._parse(row_spans(self.raw, starts.values()))
+        if rows.__class__ is not list or len(rows) != len(starts) or any(
+                row.__class__ is not dict for row in rows):
+            return None
+        found = dict(zip(starts, rows))
+        self._check(found)
+        return found
 
     def has(self, column: str, value: str) -> Any:
         """Whether a row's string ``column`` is ``value``, or UNINDEXED."""
@@ -203,3 +222,14 @@ class TableSlice:
                 index = dict.fromkeys(values, -1)
         self._values[column] = index
         return index
+
+
+def row_spans(raw: bytes, starts: Iterable[int]) -> bytes:
+    """A JSON array of the row objects that open at ``starts``: each ends at the last
+    ``}`` before the next row key (ROW_KEY), or before the closing brace of ``raw``."""
+    out = []
+    for start in starts:
+        after = ROW_KEY.search(raw, start)
+        stop = after.start() if after is not None else len(raw) - 1
+        out.append(raw[start:raw.rfind(b"}", start, stop) + 1])
+    return b"[" + b",".join(out) + b"]"

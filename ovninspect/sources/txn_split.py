@@ -24,6 +24,8 @@ SPECIALS = ("_date", "_comment", "_is_diff")
 _BOUNDARY = re.compile(rb'\}\s*,\s*"(?=[A-Z_])')
 _KEY = re.compile(rb'"([A-Za-z_][A-Za-z0-9_]*)"\s*:\s*')
 _SPACE = b" \t\r\n"
+_BOOLEANS = {b"true": True, b"false": False}
+_INTEGER = re.compile(rb"0|-?[1-9][0-9]{0,17}")  # fits an int64: as a parser reads it
 
 
 def _string_end(raw: bytes, start: int) -> int:
@@ -87,10 +89,16 @@ def split_tables(raw: bytes, tables: Collection[str], loads: Callable[[bytes], A
             end = _scalar_end(text, value)
             if end < 0:
                 return None
-            try:
-                specials[name] = loads(text[value:end])
-            except ValueError:
-                return None
+            scalar = text[value:end]
+            if scalar in _BOOLEANS:  # the usual _is_diff and _date, without a parser
+                specials[name] = _BOOLEANS[scalar]
+            elif _INTEGER.fullmatch(scalar):
+                specials[name] = int(scalar)
+            else:
+                try:
+                    specials[name] = loads(scalar)
+                except ValueError:
+                    return None
             after = _skip_space(text, end)
             if after == last:
                 break
