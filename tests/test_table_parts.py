@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ovninspect.errors import InputError
-from ovninspect.snapshot import Snapshot
+from ovninspect.snapshot import Row, Snapshot
 from ovninspect.sources import open_snapshot, ovsdb_file, read_file
 from ovninspect.sources.records import compose_record
 from ovninspect.sources.table_parts import TableParts
@@ -41,6 +41,24 @@ def lookups_agree(eager: Snapshot, lazy_open: Any, table: str) -> None:
     lazy = lazy_open()
     assert ({n: lazy.tables[table].has_value("name", n) for n in names}
             == {n: eager.tables[table].has_value("name", n) for n in names})
+    lazy = lazy_open()
+    for text in names:  # rows_with_string: a superset of the rows holding it, in order
+        want_rows = [r.to_dict() for r in eager.tables[table] if holds(r.to_dict(), text)]
+        found = lazy.tables[table].rows_with_string(text)
+        got_rows = [d for d in (Row(lazy.tables[table], u, data).to_dict()
+                                for u, data in found.items()) if holds(d, text)]
+        assert got_rows == want_rows
+
+
+def holds(value: Any, text: str) -> bool:
+    if isinstance(value, str):
+        return value == text
+    if isinstance(value, (list, tuple)):
+        return any(holds(v, text) for v in value)
+    if isinstance(value, dict):
+        return any(holds(k, text) or holds(v, text) for k, v in value.items()
+                   if k != "_uuid")
+    return False
 
 
 @pytest.mark.parametrize("path,role", OVSDB_FIXTURES,
@@ -70,6 +88,7 @@ def test_log_lookups_read_parts_not_the_table(tmp_path: Path,
     assert {n: r and r.uuid for n, r in found.items()} == {
         "p1": u(2), "renamed": u(1), "p2": None, "p4": u(4)}
     assert table.has_value("name", "p0") and not table.has_value("name", "p2")
+    assert list(table.rows_with_string("p1")) == [u(1), u(2)]  # renamed: a superset
     assert not table.is_loaded
     assert sorted(r.uuid for r in table) == [u(0), u(1), u(2), u(3), u(4)]
 

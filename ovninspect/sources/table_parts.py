@@ -27,7 +27,7 @@ import orjson
 
 from ..errors import InputError
 from .records import Record, gc_paused, loads
-from .table_slice import CHECK_CHUNK, ROW_KEY, UNINDEXED, TableSlice, row_spans
+from .table_slice import _PLAIN_WORD, CHECK_CHUNK, ROW_KEY, UNINDEXED, TableSlice, row_spans
 
 Part = Union[bytes, dict]           # a table's rows in one transaction
 _NOT_PLAIN = object()               # a column value the byte search cannot read
@@ -57,11 +57,15 @@ class TableParts:
         self._counts: Optional[list[int]] = None   # rows in base and each part (check_all)
         self._failed: Optional[InputError] = None  # what a load raised (parts now spent)
         self._indexes: dict[str, Any] = {}
+        self._where: Optional[dict[str, Any]] = None  # live uuid -> part number(s)
+        self._mentions: dict[str, Any] = {}
 
     def add(self, rec: Record, part: Part, is_diff: bool) -> None:
         self.parts.append((rec, part, is_diff))
         self._counts = None
+        self._where = None
         self._indexes.clear()
+        self._mentions.clear()
 
     def load(self) -> dict[str, dict]:
         """Every row, replayed and checked (the values of all parts in one go when they
@@ -142,6 +146,56 @@ class TableParts:
                 out[value] = (uuid, row)
         return out
 
+    def rows_with_string(self, text: str) -> Any:
+        """``{uuid: row}`` of every live row that some part wrote ``text`` into (a
+        superset of the rows holding it now, for the caller to filter), in row order; or
+        UNINDEXED.  As ``TableSlice.rows_with_string``: exact for a plain word in parts
+        without ``\\u`` escapes."""
+        found = self._mentions.get(text)
+        if found is None:
+            found = self._mentions[text] = self._rows_with_string(text)
+        return found
+
+    def _rows_with_string(self, text: str) -> Any:
+        if (self._counts is None or self._failed is not None
+                or not _PLAIN_WORD.fullmatch(text)):
+            return UNINDEXED
+        needle = f'"{text}"'.encode()
+        mentioned: set[str] = set()
+        if self.base is not None:
+            found = self.base.rows_with_string(text)
+            if found.__class__ is not dict:
+                return UNINDEXED
+            mentioned.update(found)
+        for _, part, _ in self.parts:
+            if part.__class__ is dict:
+                mentioned.update(u for u, row in part.items() if _holds(row, text))
+                continue
+            if b"\\u" in part:
+                return UNINDEXED
+            pos = part.find(needle)
+            while pos >= 0:
+                key = part.rfind(b'":{', 0, pos) - 37
+                match = ROW_KEY.match(part, key) if key >= 0 else None
+                if match is None:
+                    return UNINDEXED
+                mentioned.add(match.group(1).decode())
+                pos = part.find(needle, pos + len(needle))
+        where = self._live()
+        if where is None:
+            return UNINDEXED
+        order = [uuid for uuid in where if uuid in mentioned]
+        rows = self._replay(order) if order else {}
+        if rows is None or len(rows) != len(order):
+            return UNINDEXED
+        return {uuid: rows[uuid] for uuid in order}
+
+    def _live(self) -> Optional[dict[str, Any]]:
+        """Which parts hold each live row's history (built with an index, or alone)."""
+        if self._where is None and self._failed is None and self._counts is not None:
+            self._build(None)
+        return self._where
+
     def _sources(self) -> Iterator[tuple[int, Record, Part, bool, int]]:
         """(number, record, rows, is_diff, expected row count) of the base and parts."""
         assert self._counts is not None
@@ -162,16 +216,16 @@ class TableParts:
         self._indexes[column] = index
         return index
 
-    def _build(self, column: str) -> Optional[dict[str, str]]:
-        """Replay, row key by row key, the column's value and which parts hold each live
-        row's history (``self._where``)."""
+    def _build(self, column: Optional[str]) -> Optional[dict[str, str]]:
+        """Replay, row key by row key, the column's value (None: no column) and which
+        parts hold each live row's history (``self._where``)."""
         state: dict[str, Any] = {}              # live rows in replay order -> value
         where: dict[str, Any] = {}              # uuid -> part number or [part numbers]
-        quoted = re.escape(f'"{column}":'.encode())
+        quoted = re.escape(f'"{column or ""}":'.encode())
         pattern = re.compile(ROW_KEY.pattern + b"|" + quoted + rb'("([^"\\]*)")?')
         for number, _, part, _, count in self._sources():
             if part.__class__ is dict:
-                events = _dict_events(part, column)
+                events = _dict_events(part, column or "")
             else:
                 events = _byte_events(pattern.findall(part))
             if events is None or len(events) != count:
@@ -270,6 +324,17 @@ class TableParts:
                         self._apply({}, rec, {u: found[u] for u in uuids}, is_diff, False)
             rows.update(found)
         return rows
+
+
+def _holds(value: Any, text: str) -> bool:
+    """Whether a parsed datum holds the string ``text`` (an atom, a member, a key)."""
+    if value.__class__ is str:
+        return value == text
+    if value.__class__ is list:
+        return any(_holds(item, text) for item in value)
+    if value.__class__ is dict:
+        return any(_holds(item, text) for item in value.values())
+    return False
 
 
 def _part_starts(part: bytes, uuids: list[str]) -> list[int]:
