@@ -59,6 +59,7 @@ class TableParts:
         self._indexes: dict[str, Any] = {}
         self._where: Optional[dict[str, Any]] = None  # live uuid -> part number(s)
         self._mentions: dict[str, Any] = {}
+        self._handed: dict[str, dict] = {}   # rows find/rows_with_string gave out
 
     def add(self, rec: Record, part: Part, is_diff: bool) -> None:
         self.parts.append((rec, part, is_diff))
@@ -66,6 +67,7 @@ class TableParts:
         self._where = None
         self._indexes.clear()
         self._mentions.clear()
+        self._handed.clear()
 
     def load(self) -> dict[str, dict]:
         """Every row, replayed and checked (the values of all parts in one go when they
@@ -96,6 +98,11 @@ class TableParts:
             self._apply(rows, rec, part_rows, is_diff, checked)
         if error is not None:
             raise error
+        del parsed
+        # the rows already given out are these rows, replayed the same way: keep one copy
+        for uuid, row in self._handed.items():
+            if uuid in rows:
+                rows[uuid] = row
         return rows
 
     def check_all(self) -> None:
@@ -144,6 +151,7 @@ class TableParts:
                 if row is None or row.get(column) != value:
                     return UNINDEXED  # not the layout assumed: read the table whole
                 out[value] = (uuid, row)
+            self._handed.update(rows)  # type: ignore[arg-type]
         return out
 
     def rows_with_string(self, text: str) -> Any:
@@ -188,6 +196,7 @@ class TableParts:
         rows = self._replay(order) if order else {}
         if rows is None or len(rows) != len(order):
             return UNINDEXED
+        self._handed.update(rows)
         return {uuid: rows[uuid] for uuid in order}
 
     def _live(self) -> Optional[dict[str, Any]]:
@@ -257,7 +266,11 @@ class TableParts:
         rows) is that part's row object, all of them parsed and checked in one go."""
         once: dict[int, list[str]] = {}
         many: dict[int, list[str]] = {}
+        handed = self._handed
+        given = {uuid: handed[uuid] for uuid in uuids if uuid in handed}
         for uuid in uuids:
+            if uuid in given:
+                continue
             numbers = self._where[uuid]
             if numbers.__class__ is list:
                 for number in numbers:
@@ -277,6 +290,7 @@ class TableParts:
                 else:
                     rec, _, is_diff = self.parts[number]
                     self._apply(rows, rec, found, is_diff, False)
+        rows.update(given)
         return rows
 
     def _rows_from(self, number: int, uuids: list[str]) -> Optional[dict[str, Any]]:
