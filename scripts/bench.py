@@ -262,7 +262,7 @@ def measure(cmd: Sequence[str], *, timeout: float, workdir: Path, stdout_to: Opt
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
         t0 = time.perf_counter()
         proc = subprocess.Popen(list(cmd), stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                                cwd=REPO, env=env, start_new_session=True)
+                                cwd=workdir, env=env, start_new_session=True)
         try:
             status, usage, timed_out = _wait(proc.pid, timeout)
         except BaseException:
@@ -568,7 +568,7 @@ def machine_facts(bench: Bench, load_start: Optional[tuple[float, ...]] = None
     def first_line(cmd: list[str]) -> str:
         try:
             out = subprocess.run(cmd, capture_output=True, text=True, timeout=30,
-                                 env=bench.ovni_env).stdout
+                                 env=bench.ovni_env, cwd=bench.work).stdout
             return out.splitlines()[0].strip() if out else "?"
         except (OSError, subprocess.SubprocessError):
             return "n/a"
@@ -589,8 +589,8 @@ def machine_facts(bench: Bench, load_start: Optional[tuple[float, ...]] = None
         except metadata.PackageNotFoundError:
             return "not installed"
 
-    where = first_line([*bench.ovni[:1], "-c", "import ovninspect; print(ovninspect.__file__)"]) \
-        if not bench.args.ovninspect else ""
+    where = first_line([_interpreter(bench.ovni), "-c",
+                        "import ovninspect; print(ovninspect.__file__)"])
     tested = Path(where).parents[1] if where.endswith(".py") else None
     return [
         ("date", datetime.now(timezone.utc).isoformat(timespec="seconds")),
@@ -612,6 +612,18 @@ def machine_facts(bench: Bench, load_start: Optional[tuple[float, ...]] = None
         ("bench.py", _git_rev(REPO)),
         ("runs", f"{bench.args.repeat} per command per form, each after a floor run; medians"),
     ]
+
+
+def _interpreter(cmd: Sequence[str]) -> str:
+    """The Python that runs ``cmd``: itself, or the one its script's ``#!`` names."""
+    try:
+        with open(shutil.which(cmd[0]) or cmd[0], "rb") as f:
+            first = f.readline(200)
+    except OSError:
+        return cmd[0]
+    if first.startswith(b"#!") and b"python" in first:
+        return first[2:].decode(errors="replace").split()[0]
+    return cmd[0]
 
 
 def _loads(load: Sequence[float]) -> str:
@@ -659,7 +671,7 @@ class Targets:
             marks = [m for _, m in items]
             overall = MISS if MISS in marks else ("n/a" if "n/a" in marks else OK)
             misses = sum(m == MISS for m in marks)
-            out.append([name, f"{len(items) - misses - marks.count('n/a')}/{len(items)} {OK}",
+            out.append([name, f"{len(items) - misses - marks.count('n/a')} of {len(items)}",
                         overall])
         return out
 
@@ -761,7 +773,7 @@ def linear_rows(scaled: list[FormResult], targets: Targets) -> list[list[str]]:
     lo = min(scaled, key=lambda r: r.form.stats.get("rows", 0))
     hi = max(scaled, key=lambda r: r.form.stats.get("rows", 0))
     rows = []
-    for key in ("floor", *SCALE_COMMANDS):
+    for key in ("floor", *(k for k in SCALE_COMMANDS if k in hi.cmds and k in lo.cmds)):
         a = hi.floor if key == "floor" else hi.cmds.get(key)
         b = lo.floor if key == "floor" else lo.cmds.get(key)
         per = [s.cpu / r.form.stats["rows"] if s and s.cpu is not None else None
@@ -898,6 +910,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     ap.add_argument("--no-ovsdbapp", action="store_true",
                     help="skip the full ovsdbapp sync (~100 s, ~1 GB at scale 1)")
     ap.add_argument("--no-startup", action="store_true", help="skip the start-up section")
+    ap.add_argument("--with-ovsdbapp", action="store_true", help=argparse.SUPPRESS)  # now default
     ap.add_argument("--ovninspect", metavar="CMD",
                     help="the ovninspect command under test, e.g. /work/main/.venv/bin/ovninspect "
                          "(default: PYTHON -m ovninspect from this checkout)")
