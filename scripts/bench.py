@@ -417,6 +417,8 @@ class Bench:
         path = args.pythonpath or (None if args.ovninspect else str(REPO))
         if path:
             self.ovni_env["PYTHONPATH"] = path
+        work.mkdir(parents=True, exist_ok=True)
+        self.tested_at_start = tested_code(self)
 
     def run(self, cmd: Sequence[str], env: Optional[dict[str, str]] = None,
             stdout_to: Optional[Path] = None) -> Proc:
@@ -562,16 +564,31 @@ def _git_rev(path: Path) -> str:
     return f"git {rev}{' (dirty)' if dirty else ''}" if rev else "?"
 
 
+def _first_line(bench: Bench, cmd: list[str]) -> str:
+    """The first line ``cmd`` prints, run as the ovninspect under test is."""
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=30,
+                             env=bench.ovni_env, cwd=bench.work).stdout
+        return out.splitlines()[0].strip() if out else "?"
+    except (OSError, subprocess.SubprocessError):
+        return "n/a"
+
+
+def tested_code(bench: Bench) -> str:
+    """Where the ovninspect under test is imported from, and its git revision."""
+    where = _first_line(bench, [_interpreter(bench.ovni), "-c",
+                                "import ovninspect; print(ovninspect.__file__)"])
+    if not where.endswith(".py"):
+        return "?"
+    folder = Path(where).parents[1]
+    return f"{folder} {_git_rev(folder)}"
+
+
 def machine_facts(bench: Bench, load_start: Optional[tuple[float, ...]] = None
                   ) -> list[tuple[str, str]]:
     """Date, nproc, CPU, memory, load, Python, tools, packages, the code under test."""
     def first_line(cmd: list[str]) -> str:
-        try:
-            out = subprocess.run(cmd, capture_output=True, text=True, timeout=30,
-                                 env=bench.ovni_env, cwd=bench.work).stdout
-            return out.splitlines()[0].strip() if out else "?"
-        except (OSError, subprocess.SubprocessError):
-            return "n/a"
+        return _first_line(bench, cmd)
 
     cpu = mem = "?"
     try:
@@ -589,9 +606,9 @@ def machine_facts(bench: Bench, load_start: Optional[tuple[float, ...]] = None
         except metadata.PackageNotFoundError:
             return "not installed"
 
-    where = first_line([_interpreter(bench.ovni), "-c",
-                        "import ovninspect; print(ovninspect.__file__)"])
-    tested = Path(where).parents[1] if where.endswith(".py") else None
+    tested = tested_code(bench)
+    if tested != bench.tested_at_start:
+        tested = f"CHANGED DURING THE RUN: {bench.tested_at_start} at the start, {tested} at the end"
     return [
         ("date", datetime.now(timezone.utc).isoformat(timespec="seconds")),
         ("nproc", str(len(os.sched_getaffinity(0)))),
@@ -607,7 +624,7 @@ def machine_facts(bench: Bench, load_start: Optional[tuple[float, ...]] = None
         ("ovninspect under test", " ".join(bench.ovni)
          + (f" (PYTHONPATH={bench.ovni_env['PYTHONPATH']})" if "PYTHONPATH" in bench.ovni_env
             and bench.ovni_env.get("PYTHONPATH") != os.environ.get("PYTHONPATH") else "")
-         + (f", {_git_rev(tested)}" if tested else "")),
+         + f", {tested}"),
         ("ovninspect version", first_line([*bench.ovni, "--version"])),
         ("bench.py", _git_rev(REPO)),
         ("runs", f"{bench.args.repeat} per command per form, each after a floor run; medians"),
