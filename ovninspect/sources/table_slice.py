@@ -27,9 +27,6 @@ from .records import gc_paused
 
 UNINDEXED = object()  # the answer when the slice cannot be searched: parse it whole
 _ROW_KEY_END = re.compile(rb'":\{')
-# a row key: in valid JSON an unescaped '"' after '{' or ',' opens a string, and a string
-# followed by ':{' is a key whose value is an object; rows are the only objects of a slice
-_UUID_KEY = re.compile(rb'[{,]"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})":\{')
 _PLAIN_WORD = re.compile(r"[A-Za-z0-9_.:-]+")
 #: a row key and what follows: a row object, or ``null`` (a deletion, in a log's part)
 ROW_KEY = re.compile(rb'"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})":'
@@ -165,37 +162,28 @@ class TableSlice:
         if not _PLAIN_WORD.fullmatch(text) or b"\\u" in raw:
             return UNINDEXED
         needle = f'"{text}"'.encode()
-        spans: list[bytes] = []
-        uuids: list[str] = []
+        starts: dict[str, int] = {}
         pos = raw.find(needle)
         while pos >= 0:
             key = self._row_key_before(pos)
             if key is None:
                 return UNINDEXED
-            nxt = _UUID_KEY.search(raw, pos)
-            stop = nxt.start() if nxt is not None else len(raw) - 1
-            uuids.append(raw[key + 2:key + 38].decode())
-            spans.append(raw[key + 40:stop])
-            pos = raw.find(needle, stop)
-        if not spans:
+            starts[key.group(1).decode()] = key.end() - 1
+            after = ROW_KEY.search(raw, pos)   # the next row: search on from there
+            pos = raw.find(needle, after.start()) if after is not None else -1
+        if not starts:
             return {}
-        with gc_paused():
-            rows = self._parse(b"[" + b",".join(spans) + b"]")
-        if rows.__class__ is not list or len(rows) != len(spans) or any(
-                row.__class__ is not dict for row in rows):
-            return UNINDEXED
-        found = dict(zip(uuids, rows))
-        self._check(found)
-        return found
+        found = self.rows_at(starts)
+        return UNINDEXED if found is None else found
 
-    def _row_key_before(self, pos: int) -> Optional[int]:
-        """Where the key of the row holding byte ``pos`` starts (its ``{`` or ``,``)."""
+    def _row_key_before(self, pos: int) -> Optional[re.Match]:
+        """The key of the row whose object holds byte ``pos``."""
         raw = self.raw
         end = raw.rfind(b'":{', 0, pos)
         while end >= 37:
-            match = _UUID_KEY.match(raw, end - 38)
+            match = ROW_KEY.match(raw, end - 37)
             if match is not None:
-                return end - 38
+                return match
             end = raw.rfind(b'":{', 0, end)
         return None
 
