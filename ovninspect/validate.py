@@ -222,8 +222,7 @@ def _column_ok(ctype: ColumnType, values: list, sizes: bool) -> bool:
         return True
     types = set(map(type, values))
     if ctype.kind == MAP:
-        if types != _LIST or set(map(len, values)) != {2} or set(map(_first, values)) != \
-                {"map"}:
+        if types != _LIST or dict(values).keys() != {"map"}:  # dict: each is a pair
             return False
         inner = list(map(_second, values))
         if set(map(type, inner)) != _LIST:
@@ -235,15 +234,18 @@ def _column_ok(ctype: ColumnType, values: list, sizes: bool) -> bool:
         pairs = list(chain.from_iterable(inner))
         if not pairs:
             return True
-        if set(map(type, pairs)) != _LIST or set(map(len, pairs)) != {2}:
+        if set(map(type, pairs)) != _LIST:
             return False
         value_rules = ctype.value_rules
         assert value_rules is not None
         if key_rules == _PLAIN_STRING and value_rules == _PLAIN_STRING:
-            if set(map(type, chain.from_iterable(pairs))) != _STR:
-                return False
-        elif not (_atoms_ok(key_rules, list(map(_first, pairs)))
-                  and _atoms_ok(value_rules, list(map(_second, pairs)))):
+            # dict() of each map takes only pairs and counts their distinct keys
+            return (sum(map(len, map(dict, inner))) == len(pairs)
+                    and set(map(type, chain.from_iterable(pairs))) == _STR)
+        if set(map(len, pairs)) != {2}:
+            return False
+        if not (_atoms_ok(key_rules, list(map(_first, pairs)))
+                and _atoms_ok(value_rules, list(map(_second, pairs)))):
             return False
         if key_rules.type == "uuid":
             return all(len({k[1] for k, _ in x}) == len(x) for x in inner)
