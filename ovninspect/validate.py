@@ -274,6 +274,15 @@ def _column_ok(ctype: ColumnType, values: list, sizes: bool) -> bool:
     return _atoms_ok(key_rules, atoms)
 
 
+def _by_column(data: list[dict], names: Iterable[str]) -> dict[str, list]:
+    """The values of each column, in row order, gathered in one pass over the rows."""
+    by_column: dict[str, list] = {name: [] for name in names}
+    for row in data:
+        for name in row:
+            by_column[name].append(row[name])
+    return by_column
+
+
 def check_rows(table: str, columns: dict[str, ColumnType], rows: dict[str, Any],
                diff_columns: Iterable[str] = (), values: bool = True) -> None:
     """Raise BadValue for the first row whose key is not a UUID, which is not an object
@@ -299,10 +308,11 @@ def check_rows(table: str, columns: dict[str, ColumnType], rows: dict[str, Any],
     if not values:
         return
     diffs = frozenset(diff_columns)
+    by_column = _by_column(data, present)
     for column in present:
         ctype = columns[column]
         sizes = column not in diffs
-        values = [r[column] for r in data if column in r]
+        values = by_column[column]
         try:
             if _column_ok(ctype, values, sizes):
                 continue
