@@ -23,7 +23,7 @@ from __future__ import annotations
 import operator
 import re
 from itertools import chain
-from typing import Any, Iterable, Optional
+from typing import Any, Collection, Iterable, Optional
 
 from .schema import INT64_MAX, INT64_MIN, MAP, AtomRules, ColumnType, DatumError
 
@@ -35,6 +35,7 @@ _STR, _INT, _BOOL, _LIST = {str}, {int}, {bool}, {list}
 _NUMBERS = frozenset({int, float})
 _PLAIN_STRING = AtomRules("string")
 _UNLIMITED = 1 << 31
+_LOWER_HEX_DASH = b"0123456789abcdef-"
 
 
 class BadValue(DatumError):
@@ -182,22 +183,36 @@ def _atoms_ok(rules: AtomRules, atoms: list) -> bool:
         if types != _BOOL:
             return False
     elif typ == "uuid":
-        if types != _LIST or set(map(len, atoms)) != {2} or set(map(_first, atoms)) != \
-                {"uuid"}:
+        if types != _LIST or dict(atoms).keys() != {"uuid"}:  # dict: each is a pair
             return False
-        uuids = list(map(_second, atoms))
-        if set(map(type, uuids)) != _STR or not all(map(UUID_MATCH, uuids)):
-            return False
-        return rules.enum is None
+        return rules.enum is None and _all_uuids(list(map(_second, atoms)))
     else:
         return False
     return rules.enum is None or set(atoms) <= rules.enum
 
 
 def _unique(lists: list, uuid: bool) -> bool:
+    """True when no list holds an atom twice (UUID atoms: lower-case ones, see _all_uuids)."""
     if uuid:
         return all(len(set(map(_second, x))) == len(x) for x in lists)
     return sum(map(len, map(set, lists))) == sum(map(len, lists))
+
+
+def _all_uuids(texts: Collection[str]) -> bool:
+    """True when every string is a UUID in lower case, decided on their bytes in bulk
+    (False: some is not, or is upper case, or is no string)."""
+    count = len(texts)
+    if not count:
+        return True
+    try:
+        if set(map(len, texts)) != {36}:
+            return False
+        raw = "".join(texts).encode("ascii")
+    except (TypeError, UnicodeEncodeError):
+        return False
+    dashes = b"-" * count
+    return (not raw.translate(None, _LOWER_HEX_DASH) and raw.count(b"-") == 4 * count
+            and all(raw[at::36] == dashes for at in (8, 13, 18, 23)))
 
 
 def _column_ok(ctype: ColumnType, values: list, sizes: bool) -> bool:
@@ -207,8 +222,7 @@ def _column_ok(ctype: ColumnType, values: list, sizes: bool) -> bool:
         return True
     types = set(map(type, values))
     if ctype.kind == MAP:
-        if types != _LIST or set(map(len, values)) != {2} or set(map(_first, values)) != \
-                {"map"}:
+        if types != _LIST or dict(values).keys() != {"map"}:  # dict: each is a pair
             return False
         inner = list(map(_second, values))
         if set(map(type, inner)) != _LIST:
@@ -220,15 +234,18 @@ def _column_ok(ctype: ColumnType, values: list, sizes: bool) -> bool:
         pairs = list(chain.from_iterable(inner))
         if not pairs:
             return True
-        if set(map(type, pairs)) != _LIST or set(map(len, pairs)) != {2}:
+        if set(map(type, pairs)) != _LIST:
             return False
         value_rules = ctype.value_rules
         assert value_rules is not None
         if key_rules == _PLAIN_STRING and value_rules == _PLAIN_STRING:
-            if set(map(type, chain.from_iterable(pairs))) != _STR:
-                return False
-        elif not (_atoms_ok(key_rules, list(map(_first, pairs)))
-                  and _atoms_ok(value_rules, list(map(_second, pairs)))):
+            # dict() of each map takes only pairs and counts their distinct keys
+            return (sum(map(len, map(dict, inner))) == len(pairs)
+                    and set(map(type, chain.from_iterable(pairs))) == _STR)
+        if set(map(len, pairs)) != {2}:
+            return False
+        if not (_atoms_ok(key_rules, list(map(_first, pairs)))
+                and _atoms_ok(value_rules, list(map(_second, pairs)))):
             return False
         if key_rules.type == "uuid":
             return all(len({k[1] for k, _ in x}) == len(x) for x in inner)
@@ -257,13 +274,22 @@ def _column_ok(ctype: ColumnType, values: list, sizes: bool) -> bool:
     return _atoms_ok(key_rules, atoms)
 
 
+def _by_column(data: list[dict], names: Iterable[str]) -> dict[str, list]:
+    """The values of each column, in row order, gathered in one pass over the rows."""
+    by_column: dict[str, list] = {name: [] for name in names}
+    for row in data:
+        for name in row:
+            by_column[name].append(row[name])
+    return by_column
+
+
 def check_rows(table: str, columns: dict[str, ColumnType], rows: dict[str, Any],
                diff_columns: Iterable[str] = (), values: bool = True) -> None:
     """Raise BadValue for the first row whose key is not a UUID, which is not an object
     (``null``, a deletion, is let through), which names a column the schema lacks or
     holds a value ovsdb-server refuses (``values=False``: the values are not looked at).
     ``diff_columns`` hold column diffs (no size rules)."""
-    if not all(map(UUID_MATCH, rows)):
+    if not _all_uuids(rows) and not all(map(UUID_MATCH, rows)):
         bad = next(u for u in rows if not UUID_MATCH(u))
         raise BadValue(table, short(bad), None, "row key is not a valid UUID")
     data = list(rows.values())
@@ -282,15 +308,16 @@ def check_rows(table: str, columns: dict[str, ColumnType], rows: dict[str, Any],
     if not values:
         return
     diffs = frozenset(diff_columns)
+    by_column = _by_column(data, present)
     for column in present:
         ctype = columns[column]
         sizes = column not in diffs
-        values = [r[column] for r in data if column in r]
+        values = by_column[column]
         try:
             if _column_ok(ctype, values, sizes):
                 continue
-        except TypeError:  # e.g. an unhashable list where an atom should be
-            pass
+        except (TypeError, ValueError):  # e.g. an unhashable list where an atom should be,
+            pass                          # a list not a pair given to dict()
         for uuid, row in rows.items():
             if column in row:
                 error = datum_error(ctype, row[column], sizes)
