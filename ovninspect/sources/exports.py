@@ -76,6 +76,15 @@ def _column_types(table: str, headings: list[str], data: list[list],
     return cols
 
 
+def _check_data(table: str, headings: list[str], data: list, source: str) -> None:
+    """Every data row is a list with one cell per heading (before anything reads a cell)."""
+    width = len(headings)
+    for n, row in enumerate(data):
+        if not isinstance(row, list) or len(row) != width:
+            raise InputError(source, f"table {table}: data row {n} does not match the "
+                             f"{width} headings")
+
+
 def _fill(snap: Snapshot, table: str, headings: list[str], data: list[list],
           source: str) -> None:
     rows = snap.tables[table].rows
@@ -83,11 +92,7 @@ def _fill(snap: Snapshot, table: str, headings: list[str], data: list[list],
         uuid_pos = headings.index("_uuid")
     except ValueError:
         raise InputError(source, f"table {table}: headings lack _uuid") from None
-    width = len(headings)
     for n, row in enumerate(data):
-        if not isinstance(row, list) or len(row) != width:
-            raise InputError(source, f"table {table}: data row {n} does not match the "
-                             f"{width} headings")
         raw_uuid = row[uuid_pos]
         uuid = raw_uuid[1] if isinstance(raw_uuid, list) and len(raw_uuid) == 2 else raw_uuid
         if not isinstance(uuid, str):
@@ -182,6 +187,7 @@ def read_export(data: bytes, source: str, hint: Optional[str] = None) -> Snapsho
     ref = reference_schema(db)
     tables = {}
     for name, obj in zip(names, objects):
+        _check_data(name, obj["headings"], obj["data"], source)
         cols = _column_types(name, obj["headings"], obj["data"], ref.tables.get(name),
                              known_schema(db).tables.get(name))
         tables[name] = TableSchema(name, cols)
