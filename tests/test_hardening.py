@@ -129,17 +129,42 @@ def test_strong_reference_to_a_missing_row_is_refused(tmp_path: Path) -> None:
         assert str(bad) in line and "column nat: strong reference to NAT row" in line
 
 
-def test_exit_code_does_not_depend_on_the_command(tmp_path: Path) -> None:
-    """A bad value in a table nat does not read, in a record large enough to be read
-    lazily: every command refuses it, at open."""
-    ports = {UUID.format(10) [:-4] + f"{n:04d}": {"name": f"p{n}", "tag_request": 1}
+def big_port_table(tmp_path: Path, bad: dict) -> Path:
+    """An NB whose switch-port table is large enough to be read lazily (> 1 MiB), with one
+    extra row ``bad`` (its key: a valid UUID unless ``bad`` names another)."""
+    ports = {UUID.format(10)[:-5] + f"{n:05d}": {"name": f"p{n}", "tag_request": 1}
              for n in range(20000)}
-    ports[UUID.format(10)[:-4] + "9999"] = {"name": "bad", "tag_request": 99999}  # max 4095
+    ports.update(bad)
     path = nb_file(tmp_path / "big.db", {"Logical_Switch_Port": ports})
     assert path.stat().st_size > 1 << 20
+    return path
+
+
+COMMANDS = ("nat", "gateways", "check", "failover-sim", "info")
+
+
+@pytest.mark.parametrize("bad", [
+    {UUID.format(10)[:-5] + "100000": {"name": "bad"}},                # a 37-character key
+    {UUID.format(10)[:-5] + "99999": {"name": "bad", "no_such": 1}},   # an unknown column
+], ids=["row-key", "column"])
+def test_bad_shape_in_an_unread_table_is_refused_by_every_command(tmp_path: Path,
+                                                                  bad: dict) -> None:
+    """What a table's shape says (row keys, columns) is checked at open, whatever reads it."""
+    path = big_port_table(tmp_path, bad)
     codes = {c: run_cli(c, "--db", str(path), "--format", "json").returncode
-             for c in ("nat", "gateways", "check", "failover-sim", "info")}
+             for c in COMMANDS}
     assert set(codes.values()) == {2}, codes
+
+
+def test_bad_value_is_refused_by_the_commands_that_read_it(tmp_path: Path) -> None:
+    """A value is judged when its table is read (README, Performance): ``info`` and ``check``
+    read every switch port and refuse a tag_request above 4095; ``nat`` and ``gateways``
+    never read that row and answer from the tables they read."""
+    path = big_port_table(tmp_path, {UUID.format(10)[:-5] + "99999": {"name": "bad",
+                                                                      "tag_request": 99999}})
+    codes = {c: run_cli(c, "--db", str(path), "--format", "json").returncode
+             for c in COMMANDS}
+    assert codes == {"nat": 0, "gateways": 0, "check": 2, "failover-sim": 0, "info": 2}, codes
 
 
 # -- messages -----------------------------------------------------------------------------
