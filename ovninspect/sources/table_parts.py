@@ -27,7 +27,15 @@ import orjson
 
 from ..errors import InputError
 from .records import Record, gc_paused, loads
-from .table_slice import _PLAIN_WORD, CHECK_CHUNK, ROW_KEY, UNINDEXED, TableSlice, row_spans
+from .table_slice import (
+    _PLAIN_WORD,
+    CHECK_CHUNK,
+    ROW_KEY,
+    UNINDEXED,
+    TableSlice,
+    row_key_before,
+    row_spans,
+)
 
 Part = Union[bytes, dict]           # a table's rows in one transaction
 _NOT_PLAIN = object()               # a column value the byte search cannot read
@@ -183,8 +191,7 @@ class TableParts:
                 return UNINDEXED
             pos = part.find(needle)
             while pos >= 0:
-                key = part.rfind(b'":{', 0, pos) - 37
-                match = ROW_KEY.match(part, key) if key >= 0 else None
+                match = row_key_before(part, pos)
                 if match is None:
                     return UNINDEXED
                 mentioned.add(match.group(1).decode())

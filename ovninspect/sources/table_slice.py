@@ -165,7 +165,7 @@ class TableSlice:
         starts: dict[str, int] = {}
         pos = raw.find(needle)
         while pos >= 0:
-            key = self._row_key_before(pos)
+            key = row_key_before(raw, pos)
             if key is None:
                 return UNINDEXED
             starts[key.group(1).decode()] = key.end() - 1
@@ -175,17 +175,6 @@ class TableSlice:
             return {}
         found = self.rows_at(starts)
         return UNINDEXED if found is None else found
-
-    def _row_key_before(self, pos: int) -> Optional[re.Match]:
-        """The key of the row whose object holds byte ``pos``."""
-        raw = self.raw
-        end = raw.rfind(b'":{', 0, pos)
-        while end >= 37:
-            match = ROW_KEY.match(raw, end - 37)
-            if match is not None:
-                return match
-            end = raw.rfind(b'":{', 0, end)
-        return None
 
     def _index(self, column: str) -> Optional[dict[bytes, int]]:
         """Row numbers by the column's value (first row wins; -1 when the values cannot be
@@ -210,6 +199,18 @@ class TableSlice:
                 index = dict.fromkeys(values, -1)
         self._values[column] = index
         return index
+
+
+def row_key_before(raw: bytes, pos: int) -> Optional[re.Match]:
+    """The ROW_KEY match of the row whose object holds byte ``pos`` of a table's
+    ``{uuid: row}`` JSON, or None (a ``":{`` inside a string is passed over)."""
+    end = raw.rfind(b'":{', 0, pos)
+    while end >= 37:
+        match = ROW_KEY.match(raw, end - 37)
+        if match is not None:
+            return match
+        end = raw.rfind(b'":{', 0, end)
+    return None
 
 
 def row_spans(raw: bytes, starts: Iterable[int]) -> bytes:
