@@ -7,6 +7,7 @@ storing the decoded value in place.  That keeps a 170k-row load close to the cos
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Collection, Iterable, Iterator, Optional, Protocol
 
@@ -85,7 +86,8 @@ class Table:
         self._pending: Optional[PendingRows] = None
         # set columns whose one-element values may be stored as bare atoms
         self.set_columns = frozenset(n for n, c in columns.items() if c.kind == "set")
-        self._indexes: dict[str, dict[Any, str]] = {}
+        self._indexes: dict[str, ValueIndex] = {}
+        self._history = False   # ``changed`` was called: indexes are kept true row by row
         self._decoded: set[str] = set()  # columns decoded_rows() has done for every row
         # columns an analysis may read that this schema lacks (an older release): read as
         # their default, typed by ovninspect's own table (sources/known_schema.py)
@@ -226,21 +228,24 @@ class Table:
         cached."""
         idx = self._indexes.get(column)
         if idx is None:
-            idx = {}
-            value = self.value
-            for uuid, data in self.rows.items():
-                idx.setdefault(value(uuid, data, column), uuid)
-            self._indexes[column] = idx
-        return idx
+            idx = self._indexes[column] = ValueIndex(self, column, self._history)
+        return idx.first
 
     def changed(self, uuids: Optional[Iterable[str]]) -> None:
         """Rows ``uuids`` (None: any row) were just changed by a transaction: keep the
         caches true.  Columns decoded for every row are decoded again in those rows only;
-        value indexes are dropped (rebuilt when next asked)."""
-        self._indexes.clear()
+        value indexes are updated in those rows (from now on they keep what that needs).
+        """
         if uuids is None or self._pending is not None:
             self._decoded.clear()
+            self._indexes.clear()
             return
+        uuids = list(uuids)
+        if not self._history:
+            self._history = True
+            self._indexes.clear()   # built again, able to follow changes
+        for idx in self._indexes.values():
+            idx.update(uuids)
         if not self._decoded:
             return
         rows, value = self._rows, self.value
@@ -249,6 +254,62 @@ class Table:
             if data is not None:
                 for column in self._decoded:
                     value(uuid, data, column)
+
+
+class ValueIndex:
+    """Row UUIDs by the value of a scalar column, the first row in row order winning
+    (``first``).  With ``follow`` it also keeps each row's value and place, so that a
+    transaction's changed rows update it without a scan of the table (a history reader
+    changes a few rows of a 100k-row table per transaction).  A modified row keeps its
+    place in row order, an inserted one goes last, as the rows dict does."""
+
+    def __init__(self, table: Table, column: str, follow: bool) -> None:
+        self._table, self._column = table, column
+        value = table.value
+        self.first: dict[Any, str] = {}
+        first = self.first
+        if not follow:
+            for uuid, data in table.rows.items():
+                first.setdefault(value(uuid, data, column), uuid)
+            return
+        self._of_row: dict[str, Any] = {}
+        self._place: dict[str, int] = {}
+        self._count: Counter = Counter()
+        for place, (uuid, data) in enumerate(table.rows.items()):
+            key = self._of_row[uuid] = value(uuid, data, column)
+            first.setdefault(key, uuid)
+            self._place[uuid] = place
+            self._count[key] += 1
+        self._next = len(self._place)
+
+    def update(self, uuids: list[str]) -> None:
+        """The rows ``uuids`` were inserted, modified or deleted."""
+        rows, first, count, place = self._table.rows, self.first, self._count, self._place
+        lost = set()   # values whose first row changed value or went, others still holding it
+        for uuid in uuids:
+            if uuid in self._of_row:
+                old = self._of_row.pop(uuid)
+                count[old] -= 1
+                if not count[old]:
+                    del count[old]
+                    first.pop(old, None)
+                elif first.get(old) == uuid:
+                    lost.add(old)
+            data = rows.get(uuid)
+            if data is None:
+                place.pop(uuid, None)
+                continue
+            if uuid not in place:
+                place[uuid] = self._next
+                self._next += 1
+            new = self._of_row[uuid] = self._table.value(uuid, data, self._column)
+            count[new] += 1
+            owner = first.get(new)
+            if owner is None or (new not in lost and place[uuid] < place[owner]):
+                first[new] = uuid
+        for key in lost & count.keys():
+            first[key] = min((u for u, v in self._of_row.items() if v == key),
+                             key=place.__getitem__)
 
 
 @dataclass

@@ -307,7 +307,7 @@ class Topology:
         self.rules: OvnRules = rules_for(self.version)
         self.routers: dict[str, Router] = {}
         self.router_ports: dict[str, RouterPort] = {}
-        self.nats: list[Nat] = []
+        self._nats: Optional[list[Nat]] = None   # every NAT in router order (``nats``)
         self.load_balancers: dict[str, LoadBalancer] = {}
         self._lsp_cache: dict[str, Optional[SwitchPort]] = {}
         self._lsp_rows: Optional[dict[str, Optional[Row]]] = None
@@ -331,6 +331,9 @@ class Topology:
         self._override = ovn_version
         self._tracking = False                        # refresh() will be called
         self.k8s: Optional[Any] = None                # k8s.model.Cluster from --k8s
+        #: what analyses derived from this whole topology, shared by the answers of one
+        #: run (e.g. every NAT's verdict); emptied by ``refresh``
+        self.derived: dict[str, Any] = {}
         self._build_routers()
         if sb is not None:
             self._build_chassis()
@@ -457,10 +460,17 @@ class Topology:
 
     def _order_routers(self) -> None:
         """A stable order whatever the source's row order (files and live selects
-        differ), and the NATs in that order."""
+        differ); the NATs follow it."""
         self.routers = dict(sorted(self.routers.items(),
                                    key=lambda item: (item[1].name, item[0])))
-        self.nats = [nat for router in self.routers.values() for nat in router.nats]
+        self._nats = None
+
+    @property
+    def nats(self) -> list[Nat]:
+        """Every NAT, in router order (shared, do not modify)."""
+        if self._nats is None:
+            self._nats = [nat for router in self.routers.values() for nat in router.nats]
+        return self._nats
 
     def _drop_router(self, uuid: str) -> None:
         router = self.routers.pop(uuid, None)
@@ -534,6 +544,7 @@ class Topology:
         ``columns`` the transaction wrote say so) only get their NAT list again:
         ``nat_changes`` maps them to the NAT UUIDs touched.  For history readers."""
         self.nat_changes = {}
+        self.derived.clear()
         for name, uuids in touched.items():
             if self.nb.has_table(name):
                 self.nb.table(name).changed(uuids)
@@ -570,8 +581,10 @@ class Topology:
             row = self.nb.table("Logical_Router").get(uuid)
             if row is not None:
                 self._build_router(row)
-        if affected or self.nat_changes:
+        if affected:
             self._order_routers()
+        elif self.nat_changes:
+            self._nats = None
         self._special()    # what the next transaction is checked against
         return affected
 

@@ -312,3 +312,28 @@ def test_diff_needs_against_and_valid_only(capsys) -> None:
     data = ask_json(capsys, "diff", "--db", db, "--against", db)
     assert data["changes"] == [] and data["summary"] == [
         "no change in nat, gateways, failover-sim, check"]
+
+
+# -- verdicts shared by the answers of one topology -----------------------------------------
+def test_answers_of_one_topology_share_its_verdicts() -> None:
+    """``diff`` asks nat, check and failover-sim of each side: the NATs are classified once
+    per topology (``topo.derived``), and a router subset gets the same verdicts, in the
+    subset's order, as classifying those routers alone."""
+    from ovninspect.analysis import placement
+    from ovninspect.sources import LoadOptions, open_snapshot
+    from ovninspect.topology import Topology
+
+    topo = Topology(open_snapshot(str(EDGE / "nb.db"), "nb", LoadOptions()))
+    routers = list(topo.iter_routers())
+    assert len(routers) > 1 and topo.nats
+    alone = placement._classify(topo, routers[::-1])
+    every = placement.classify_all(topo)
+    assert [v.nat.uuid for v in every] == [n.nat.uuid for n in placement._classify(
+        topo, routers)]
+    again = placement.classify_all(topo)
+    assert again == every and all(a is b for a, b in zip(again, every))
+    subset = placement.classify_all(topo, routers[::-1])
+    assert [v.nat.uuid for v in subset] == [v.nat.uuid for v in alone]
+    assert [v.mode for v in subset] == [v.mode for v in alone]
+    topo.refresh({"NAT": set()})
+    assert "verdicts" not in topo.derived

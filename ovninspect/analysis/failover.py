@@ -595,7 +595,7 @@ def _aliases(topo: Topology, model_chassis: Iterable[str]) -> dict[str, str]:
 def build_model(topo: Topology, routers: Optional[list[Router]] = None) -> FailoverModel:
     """Entries and dependencies of ``routers`` (default all), with the all-up outcomes."""
     chosen = routers if routers is not None else list(topo.iter_routers())
-    verdicts = classify_all(topo, chosen)
+    verdicts = classify_all(topo, routers)
     by_router: dict[str, list[NatVerdict]] = {}
     for verdict in verdicts:
         by_router.setdefault(verdict.nat.router_uuid, []).append(verdict)

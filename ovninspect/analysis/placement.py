@@ -472,10 +472,27 @@ def classify_nats(topo: Topology, router: Router, nats: Iterable[Nat]) -> list[N
 
 
 def classify_all(topo: Topology, routers: Optional[list[Router]] = None) -> list[NatVerdict]:
-    """Verdicts for every NAT (of ``routers`` when given), in router then NAT order."""
+    """Verdicts for every NAT (of ``routers`` when given), in router then NAT order.  The
+    verdicts of every router are worked out once per topology (``topo.derived``) and shared
+    by the answers that ask (``diff`` asks for nat, check and failover on each side);
+    callers must not change them."""
+    every = topo.derived.get("verdicts")
+    if every is None:
+        if routers is not None:
+            return _classify(topo, routers)
+        every = topo.derived["verdicts"] = _classify(topo, topo.iter_routers())
+    if routers is None:
+        return list(every)
+    by_router: dict[str, list[NatVerdict]] = {}
+    for verdict in every:
+        by_router.setdefault(verdict.nat.router_uuid, []).append(verdict)
+    return [v for router in routers for v in by_router.get(router.uuid, ())]
+
+
+def _classify(topo: Topology, routers: Iterable[Router]) -> list[NatVerdict]:
     where: dict = {}  # DGP uuid -> where its centralized NATs are handled
     out = []
-    for router in routers if routers is not None else topo.iter_routers():
+    for router in routers:
         if router.nats:
             facts = _RouterFacts(topo, router)
             out.extend([classify(topo, facts, nat, where) for nat in router.nats])
