@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+# _socket: the C module behind socket, for inet_pton/inet_ntop and AF_* without
+# socket.py's enums and selectors (start-up time)
+import _socket as socket
 import re
-import socket
 from functools import lru_cache
 from typing import TYPE_CHECKING, NamedTuple, Optional
 

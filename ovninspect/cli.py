@@ -12,14 +12,9 @@ import gc
 import importlib
 import os
 import sys
-from collections.abc import Iterator, Mapping
-from typing import Any, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
-import typer
-from typer.core import TyperCommand, TyperGroup
-from typer.main import get_command_from_info
-
-from . import __version__
+from .commands.options import parse_plain
 from .errors import escape, input_being_read
 
 # name -> (module of ovninspect.commands, its function, a question command (factory.question
@@ -53,85 +48,24 @@ COMMANDS: dict[str, tuple[str, str, bool, str]] = {
 }
 
 
-def _build(name: str) -> Any:
-    """Import command ``name`` and build its click command."""
+def command_function(name: str) -> Callable[..., Any]:
+    """Import command ``name``: the function its options are read from and that runs it."""
     module, func, is_question, _ = COMMANDS[name]
     mod = importlib.import_module(f"{__package__}.commands.{module}")
-    sub = typer.Typer()
-    if is_question:
-        from .commands.factory import question
+    if not is_question:
+        return getattr(mod, func)
+    from .commands.factory import question
 
-        question(sub, name, **getattr(mod, "QUESTION", {}))(getattr(mod, func))
-    else:
-        sub.command(name)(getattr(mod, func))
-    return get_command_from_info(sub.registered_commands[0],
-                                 pretty_exceptions_short=app.pretty_exceptions_short,
-                                 rich_markup_mode=app.rich_markup_mode)
+    return question(**getattr(mod, "QUESTION", {}))(getattr(mod, func))
 
 
-class _LazyCommands(Mapping):
-    """The commands by name; each is imported and built on first use."""
+def __getattr__(name: str) -> Any:
+    """``cli.app``, the typer application, imported on first use (cli_typer)."""
+    if name == "app":
+        from .cli_typer import app
 
-    def __init__(self) -> None:
-        self._built: dict[str, Any] = {}
-
-    def __getitem__(self, name: str) -> Any:
-        if name not in COMMANDS:
-            raise KeyError(name)
-        if name not in self._built:
-            self._built[name] = _build(name)
-        return self._built[name]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(COMMANDS)
-
-    def __len__(self) -> int:
-        return len(COMMANDS)
-
-
-class _LazyGroup(TyperGroup):
-    """A TyperGroup whose commands are imported only when they run; the command list in
-    ``--help`` comes from COMMANDS' summaries."""
-
-    def __init__(self, **attrs: Any) -> None:
-        super().__init__(**attrs)
-        self.commands = _LazyCommands()
-
-    def format_commands(self, ctx: Any, formatter: Any) -> None:
-        commands = self.commands
-        self.commands = {name: TyperCommand(name=name, help=summary)
-                         for name, (*_, summary) in COMMANDS.items()}
-        try:
-            super().format_commands(ctx, formatter)
-        finally:
-            self.commands = commands
-
-
-app = typer.Typer(
-    cls=_LazyGroup,
-    name="ovninspect",
-    help="Tell what OVN really does with your external IPs, from an NB snapshot file or a "
-         "live NB: which NATs are distributed, centralized or inactive, which chassis handles "
-         "them, what survives when gateways die, what is misconfigured, and what changed.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
-)
-
-
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"ovninspect {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def _main(version: bool = typer.Option(False, "--version", "-V", callback=_version,
-                                       is_eager=True, help="Show the version and exit.")
-          ) -> None:
-    """Tell what OVN really does with your external IPs."""
+        return app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _argv(args: Sequence[str]) -> list[str]:
@@ -146,12 +80,32 @@ def _argv(args: Sequence[str]) -> list[str]:
     return out
 
 
+def _run_plain(args: list[str]) -> bool:
+    """Run a plain command line (commands/options.parse_plain) without typer; False when
+    it is not one, for click to parse."""
+    if not args or args[0] not in COMMANDS:
+        return False
+    func = command_function(args[0])
+    kwargs = parse_plain(func, args[1:])
+    if kwargs is None:
+        return False
+    try:
+        func(**kwargs)
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None  # as typer's main loop
+    return True
+
+
 def run(argv: Optional[Sequence[str]] = None) -> int:
     """Run one command line in this process; the exit code (0 ok, 1 the command's failure
     condition, 2 usage or unreadable input, 70 a bug)."""
     code: object = 0
+    args = _argv(sys.argv[1:] if argv is None else argv)
     try:
-        app(args=_argv(sys.argv[1:] if argv is None else argv), prog_name="ovninspect")
+        if not _run_plain(args):
+            from .cli_typer import app
+
+            app(args=args, prog_name="ovninspect")
     except SystemExit as exc:
         code = exc.code
     except BrokenPipeError:

@@ -12,9 +12,11 @@ ovn-org/ovn lib/ovn-util.c ``parse_and_store_addresses``/``find_lport_address``,
 
 from __future__ import annotations
 
+# _socket: the C module behind socket, for inet_pton/inet_ntop and AF_* without
+# socket.py's enums and selectors (start-up time)
+import _socket as socket
 import functools
 import re
-import socket
 from typing import NamedTuple, Optional
 
 _SPACES = " \t\n\v\f\r"          # C isspace() in the "C" locale

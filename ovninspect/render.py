@@ -3,12 +3,9 @@ knows OVN: the fields an answer declares say what each value is."""
 
 from __future__ import annotations
 
-import csv
 import io
 import os
-import shutil
 import sys
-import textwrap
 from typing import Any, Optional
 
 import orjson
@@ -66,6 +63,8 @@ def table_width() -> Optional[int]:
     """The width tables are fitted to: the terminal's when stdout is one, else
     ``$COLUMNS`` when set, else None (no wrapping: one line per row for pipes)."""
     if sys.stdout.isatty():
+        import shutil  # only for a terminal (start-up time)
+
         return shutil.get_terminal_size().columns
     columns = os.environ.get("COLUMNS", "")
     return int(columns) if columns.isdigit() and int(columns) > 0 else None
@@ -123,6 +122,8 @@ def _fit(cells: list[list[str]], headers: list[str], wrap: list[bool], width: in
 
 
 def _wrap(text: str, width: int, indent: str = "") -> str:
+    import textwrap  # tables only (tabulate has imported it already)
+
     out = []
     for line in text.split("\n"):
         follow = indent + ("     " if line.startswith("fix: ") else "")
@@ -231,6 +232,8 @@ def _records(cells: list[list[str]], headers: list[str], colors: list[list[Optio
 
 def _with_summary(lines: list[str], answer: Answer, width: Optional[int] = None) -> str:
     if answer.summary:
+        import textwrap
+
         lines.append("")
         for line in answer.summary:
             text = escape(line)
@@ -241,6 +244,8 @@ def _with_summary(lines: list[str], answer: Answer, width: Optional[int] = None)
 
 
 def render_csv(answer: Answer) -> str:
+    import csv  # imported by the only renderer that needs it (start-up time)
+
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([f.key for f in answer.fields])

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
-from ..analysis.announce import Announcement, announcements
 from ..analysis.owners import Owner, labels
 from ..analysis.placement import MODES, NatVerdict, classify_all
 from ..topology import Router, Topology
 from ..vocab import ChassisSource
 from .common import hostnames, rules_meta
 from .model import Answer, Field, Kind, chassis_label, decorate
+
+if TYPE_CHECKING:
+    from ..analysis.announce import Announcement
 
 MODE_COLORS = {"distributed": "green", "centralized": "yellow", "inactive": "red"}
 
@@ -59,8 +61,11 @@ def nat_rows(topo: Topology, verdicts: list[NatVerdict]) -> list[dict[str, Any]]
         from ..k8s.match import Matcher
 
         crs = Matcher(topo, topo.k8s).crs_by_nat
-    announced: dict[str, Announcement] = (announcements(topo)
-                                          if topo.rules.dynamic_routing else {})
+    announced: dict[str, Announcement] = {}
+    if topo.rules.dynamic_routing:  # OVN >= 25.03: imported only then (start-up time)
+        from ..analysis.announce import announcements
+
+        announced = announcements(topo)
     shared: dict[int, tuple[dict, Owner]] = {}
     rows = []
     for verdict, owner in zip(verdicts, owners):

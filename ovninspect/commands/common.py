@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
+import codecs
 import functools
+import io
 import os
+import re
 import sys
 import time
-import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional, TypeVar
-
-import typer
-from typer.exceptions import TyperException
 
 from ..answers.model import Answer
 from ..errors import InputError, UsageError, escape, input_being_read, reading
@@ -23,51 +22,52 @@ from ..sources import LoadOptions, is_remote, open_snapshot, require
 from ..sources.discover import find_databases
 from ..sources.ovsdb_file import OnTxn
 from ..topology import NB_LIVE_TABLES, NB_NEEDS, SB_LIVE_TABLES, TOPOLOGY_READS, Topology
+from .options import Option
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-DB = typer.Option(None, "--db", envvar="OVN_NB_DB", show_envvar=True, metavar="SOURCE",
-                  help="NB source: a .db file (standalone or clustered, gzip ok), an "
-                       "ovsdb-client backup or dump -f json, an ovn-nbctl --format=json list "
-                       "output, a sosreport/must-gather folder, or unix:/tcp:/ssl: remote(s).")
-SB = typer.Option(None, "--sb", envvar="OVN_SB_DB", show_envvar=True, metavar="SOURCE",
-                  help="Optional SB source (same forms): adds port bindings, chassis hostnames "
-                       "and bridge mappings.")
-FORMAT = typer.Option("table", "--format", "-f", metavar="table|json|csv",
-                      help="Output format: table for people, json/csv for scripts.")
-PRIVATE_KEY = typer.Option(None, "--private-key", "-p", metavar="FILE",
-                           help="SSL private key (ssl: remotes), as ovn-nbctl -p.")
-CERTIFICATE = typer.Option(None, "--certificate", "-c", metavar="FILE",
-                           help="SSL certificate (ssl: remotes), as ovn-nbctl -c.")
-CA_CERT = typer.Option(None, "--ca-cert", "-C", metavar="FILE",
-                       help="SSL CA certificate (ssl: remotes), as ovn-nbctl -C.")
-TIMEOUT = typer.Option(30.0, "--timeout", "-t", metavar="SECS",
-                       help="Give up on a live server that sends nothing for this many seconds.")
-ALLOW_TRUNCATED = typer.Option(False, "--allow-truncated",
-                               help="Read the valid prefix of a file whose tail is truncated or "
-                                    "corrupt (what ovsdb-server does), with a warning.")
-VERIFY = typer.Option(False, "--verify",
-                      help="Check the whole input as ovsdb-server does before answering: every "
-                           "value of every table, references, unique indexes (slower).")
-OVN_VERSION = typer.Option(None, "--ovn-version", metavar="X.Y[.Z]",
-                           help="Apply this OVN release's rules instead of the one detected "
-                                "from NB_Global.options:northd_internal_version or the schema.")
-ROUTER = typer.Option(None, "--router", "-r", metavar="ROUTER",
-                      help="Only this logical router (name or UUID).")
-WIDE = typer.Option(False, "--wide", "-w",
-                    help="Table: show every column.  Tables fit the terminal (long text "
-                         "wraps); to a pipe they use $COLUMNS when set, else one line a row.")
-AGAINST = typer.Option(None, "--against", metavar="OLD",
-                       help="Compare with this older NB (same forms as --db): print only what "
-                            "differs, joined on each row's key.")
-AGAINST_SB = typer.Option(None, "--against-sb", metavar="OLD_SB",
-                          help="The SB that goes with --against (as --sb goes with --db).")
-K8S = typer.Option(None, "--k8s", metavar="PATH",
-                   help="Kubernetes objects (Kube-OVN CRs, Pods, VMs, ConfigMaps) as YAML or "
-                        "JSON: kubectl get -o yaml/json output, a must-gather folder, gzip ok. "
-                        "Adds the kubeovn-* checks and names the owning CRs.")
-FAIL_ON_CHANGE = typer.Option(False, "--fail-on-change",
-                              help="With --against: exit 1 when anything changed (CI gates).")
+DB = Option(None, "--db", envvar="OVN_NB_DB", show_envvar=True, metavar="SOURCE",
+            help="NB source: a .db file (standalone or clustered, gzip ok), an "
+                 "ovsdb-client backup or dump -f json, an ovn-nbctl --format=json list "
+                 "output, a sosreport/must-gather folder, or unix:/tcp:/ssl: remote(s).")
+SB = Option(None, "--sb", envvar="OVN_SB_DB", show_envvar=True, metavar="SOURCE",
+            help="Optional SB source (same forms): adds port bindings, chassis hostnames "
+                 "and bridge mappings.")
+FORMAT = Option("table", "--format", "-f", metavar="table|json|csv",
+                help="Output format: table for people, json/csv for scripts.")
+PRIVATE_KEY = Option(None, "--private-key", "-p", metavar="FILE",
+                     help="SSL private key (ssl: remotes), as ovn-nbctl -p.")
+CERTIFICATE = Option(None, "--certificate", "-c", metavar="FILE",
+                     help="SSL certificate (ssl: remotes), as ovn-nbctl -c.")
+CA_CERT = Option(None, "--ca-cert", "-C", metavar="FILE",
+                 help="SSL CA certificate (ssl: remotes), as ovn-nbctl -C.")
+TIMEOUT = Option(30.0, "--timeout", "-t", metavar="SECS",
+                 help="Give up on a live server that sends nothing for this many seconds.")
+ALLOW_TRUNCATED = Option(False, "--allow-truncated",
+                         help="Read the valid prefix of a file whose tail is truncated or "
+                              "corrupt (what ovsdb-server does), with a warning.")
+VERIFY = Option(False, "--verify",
+                help="Check the whole input as ovsdb-server does before answering: every "
+                     "value of every table, references, unique indexes (slower).")
+OVN_VERSION = Option(None, "--ovn-version", metavar="X.Y[.Z]",
+                     help="Apply this OVN release's rules instead of the one detected "
+                          "from NB_Global.options:northd_internal_version or the schema.")
+ROUTER = Option(None, "--router", "-r", metavar="ROUTER",
+                help="Only this logical router (name or UUID).")
+WIDE = Option(False, "--wide", "-w",
+              help="Table: show every column.  Tables fit the terminal (long text "
+                   "wraps); to a pipe they use $COLUMNS when set, else one line a row.")
+AGAINST = Option(None, "--against", metavar="OLD",
+                 help="Compare with this older NB (same forms as --db): print only what "
+                      "differs, joined on each row's key.")
+AGAINST_SB = Option(None, "--against-sb", metavar="OLD_SB",
+                    help="The SB that goes with --against (as --sb goes with --db).")
+K8S = Option(None, "--k8s", metavar="PATH",
+             help="Kubernetes objects (Kube-OVN CRs, Pods, VMs, ConfigMaps) as YAML or "
+                  "JSON: kubectl get -o yaml/json output, a must-gather folder, gzip ok. "
+                  "Adds the kubeovn-* checks and names the owning CRs.")
+FAIL_ON_CHANGE = Option(False, "--fail-on-change",
+                        help="With --against: exit 1 when anything changed (CI gates).")
 
 
 @dataclass
@@ -99,15 +99,43 @@ class Inputs:
 INTERNAL_ERROR = 70  # EX_SOFTWARE: a bug, never the input's fault
 
 
+_ANSI = re.compile(r"\033\[[;?0-9]*[a-zA-Z]")  # what click strips from output to a non-terminal
+
+
+def echo(text: str, err: bool = False) -> None:
+    """Print ``text`` and a newline as ``typer.echo`` does (flushed; ANSI codes stripped
+    unless the stream is a terminal) without importing typer; any stream but a plain
+    non-ASCII text stream goes through ``typer.echo`` itself, which may re-wrap it."""
+    stream = sys.stderr if err else sys.stdout
+    if type(stream) is not io.TextIOWrapper or not stream.errors or _is_ascii(stream.encoding):
+        import typer
+
+        typer.echo(text, err=err)
+        return
+    text += "\n"
+    if not stream.isatty():
+        text = _ANSI.sub("", text)
+    stream.write(text)
+    stream.flush()
+
+
+def _is_ascii(encoding: Optional[str]) -> bool:
+    try:
+        return codecs.lookup(encoding or "ascii").name == "ascii"
+    except LookupError:
+        return False
+
+
 def say(message: str) -> None:
     """One line on stderr, prefixed, with anything that could break the line escaped."""
-    typer.echo(f"ovninspect: {escape(message)}", err=True)
+    echo(f"ovninspect: {escape(message)}", err=True)
 
 
 def fail(message: str, code: int = 2) -> None:
-    """Print one line on stderr and exit."""
+    """Print one line on stderr and exit (SystemExit: click lets it through, cli.run
+    returns its code)."""
     say(message)
-    raise typer.Exit(code)
+    raise SystemExit(code)
 
 
 def stdout_closed() -> None:
@@ -125,6 +153,8 @@ def internal_error(exc: BaseException, source: Optional[str]) -> None:
     """The last resort: one line naming the input, the traceback only with
     OVNINSPECT_DEBUG=1, exit 70."""
     if os.environ.get("OVNINSPECT_DEBUG") == "1":
+        import traceback
+
         traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
     text = f"{type(exc).__name__}: {exc}"
     if len(text) > 300:
@@ -144,17 +174,25 @@ def handle_errors(func: F) -> F:
             fail(str(exc))
         except BrokenPipeError:
             stdout_closed()
-            raise typer.Exit(0) from None
+            raise SystemExit(0) from None
         except KeyboardInterrupt:
             fail("interrupted", 130)
-        except (typer.Exit, typer.Abort, TyperException):
-            raise
         except MemoryError:
             source = input_being_read(kwargs.get("db"))
             fail(f"{source or 'the input'}: not enough memory to read it")
         except Exception as exc:
+            if _is_click_control(exc):
+                raise
             internal_error(exc, input_being_read(kwargs.get("db")))
     return wrapper  # type: ignore[return-value]
+
+
+def _is_click_control(exc: Exception) -> bool:
+    """typer.Exit, typer.Abort or a TyperException: click handles them (they exist only
+    once typer is imported)."""
+    typer = sys.modules.get("typer")
+    return typer is not None and isinstance(
+        exc, (typer.Exit, typer.Abort, typer.exceptions.TyperException))
 
 
 def check_format(fmt: str) -> str:
@@ -286,8 +324,8 @@ def emit(answer: Answer, fmt: str, wide: bool = False) -> None:
         sys.stdout.flush()
         return
     table = fmt == "table"
-    typer.echo(render(answer, fmt, wide=wide, color=use_color() and table,
-                      width=table_width() if table else None))
+    echo(render(answer, fmt, wide=wide, color=use_color() and table,
+                width=table_width() if table else None))
     if table:
         for note in answer.notes:
-            typer.echo(f"note: {escape(note)}", err=True)
+            echo(f"note: {escape(note)}", err=True)

@@ -14,8 +14,6 @@ import functools
 import inspect
 from typing import Any, Callable, Optional
 
-import typer
-
 from ..answers.diff import diff_answer
 from ..answers.model import Answer
 from . import common
@@ -43,10 +41,10 @@ TOPOLOGY_ONLY = ("sb", "ovn_version", "against_sb")
 Asker = Callable[[Any], Answer]
 
 
-def question(app: typer.Typer, name: str, *, on_snapshot: bool = False,
-             tables: Optional[dict] = None, always_verify: bool = False,
-             lazy: Optional[dict] = None) -> Callable[[Callable[..., Any]], Callable]:
-    """Register ``name`` on ``app``: the decorated function takes the command's own options
+def question(*, on_snapshot: bool = False, tables: Optional[dict] = None,
+             always_verify: bool = False, lazy: Optional[dict] = None
+             ) -> Callable[[Callable[..., Any]], Callable]:
+    """Make a question command: the decorated function takes the command's own options
     and returns an asker (or an Answer, to print as is: ``check --list-rules``).
     ``on_snapshot``: the asker takes the NB (``--sb-role``: SB) snapshot, not a topology;
     ``always_verify``: every row is checked whatever ``--verify`` says (``info``);
@@ -55,7 +53,7 @@ def question(app: typer.Typer, name: str, *, on_snapshot: bool = False,
     shared = {k: v for k, v in SHARED.items()
               if not (on_snapshot and k in TOPOLOGY_ONLY)}
 
-    def register(func: Callable[..., Any]) -> Callable:
+    def make(func: Callable[..., Any]) -> Callable:
         own = inspect.signature(func, eval_str=True).parameters
         params = list(own.values()) + [
             inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY, default=opt, annotation=ann)
@@ -86,10 +84,9 @@ def question(app: typer.Typer, name: str, *, on_snapshot: bool = False,
 
         command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
         command.__annotations__ = {p.name: p.annotation for p in params}
-        app.command(name)(command)
         return command
 
-    return register
+    return make
 
 
 def _ask(asker: Asker, opts: dict[str, Any], db: Optional[str], sb: Optional[str],
@@ -118,4 +115,4 @@ def _ask(asker: Asker, opts: dict[str, Any], db: Optional[str], sb: Optional[str
 def _finish(answer: Answer, fmt: str, wide: bool) -> None:
     common.emit(answer, fmt, wide)
     if answer.exit_code:
-        raise typer.Exit(answer.exit_code)
+        raise SystemExit(answer.exit_code)

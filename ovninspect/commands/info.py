@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import typer
+from .options import Option
 
 # live: row counts need only the UUIDs (and the global row for versions)
 INFO_TABLES = {"*": [], "NB_Global": None, "SB_Global": None}
@@ -10,8 +10,7 @@ INFO_TABLES = {"*": [], "NB_Global": None, "SB_Global": None}
 QUESTION = {"on_snapshot": True, "tables": INFO_TABLES, "always_verify": True}
 
 
-def info(sb_role: bool = typer.Option(False, "--sb-role",
-                                      help="Read the source as a Southbound DB.")):
+def info(sb_role: bool = Option(False, "--sb-role", help="Read the source as a Southbound DB.")):
     """Show what a source is: format, schema, OVN version and rules, raft state, rows per
     table.  Every row of every table is checked as ovsdb-server does.
 

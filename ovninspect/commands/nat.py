@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Optional
 
-import typer
-
 from ..errors import UsageError
 from . import common
+from .options import Option
 
 # live: the switch tables are read when an analysis first needs them, except the switch
 # ports the NATs name (Topology._lsp_row), read up front by name: in a 43 MB NB that is
@@ -19,9 +18,9 @@ QUESTION = {"lazy": LIVE_LAZY}
 
 def nat(
     router: Optional[str] = common.ROUTER,
-    mode: Optional[str] = typer.Option(None, "--mode", "-m",
-                                       metavar="distributed|centralized|inactive",
-                                       help="Only NATs with this mode."),
+    mode: Optional[str] = Option(None, "--mode", "-m",
+                                 metavar="distributed|centralized|inactive",
+                                 help="Only NATs with this mode."),
 ):
     """Classify every NAT as ovn-northd does: distributed, centralized or inactive.
 
