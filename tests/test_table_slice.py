@@ -28,7 +28,7 @@ from ovninspect.schema import Schema
 from ovninspect.snapshot import Row, Snapshot, SourceInfo, Table
 from ovninspect.sources import open_snapshot, ovsdb_file
 from ovninspect.sources.records import Record
-from ovninspect.sources.table_slice import UNINDEXED, TableSlice
+from ovninspect.sources.table_slice import FEW_ROWS, UNINDEXED, TableSlice
 from ovninspect.topology import Topology
 
 REPO = Path(__file__).resolve().parent.parent
@@ -285,3 +285,21 @@ def test_nat_verdicts_same_with_ports_searched(generated_nb: Path,
     eager, snap = nat_output(generated_nb)
     assert snap.tables["Logical_Switch_Port"].is_loaded
     assert lazy == eager
+
+
+def test_row_starts_few_and_many_agree_with_the_rows() -> None:
+    """``row_starts``: a few rows searched one by one and many read from one scan of the
+    row keys give the same starts, and each start opens that row's object, even when a
+    string holds a row's UUID (as a value, and as escaped key text)."""
+    rows = {**PORTS, **{u(i): {"name": f"more-{i}"} for i in range(100, 100 + FEW_ROWS)},
+            u(910): {"name": u(1), "external_ids": ["map", [["blob", f'{{"{u(2)}":{{}}}}']]]}}
+    raw = compact(rows)
+    uuids = [*rows, u(999)]   # u(999) has no row
+    few = TableSlice(raw, orjson.loads, lambda rows: None).row_starts(uuids[:3] + [u(999)])
+    many = TableSlice(raw, orjson.loads, lambda rows: None)
+    assert len(uuids) > FEW_ROWS
+    every = many.row_starts(uuids)
+    assert every.keys() == rows.keys()
+    assert few == {k: every[k] for k in uuids[:3]}
+    assert many.row_starts(uuids[:3] + [u(999)]) == few     # from the kept scan
+    assert many.rows_at(every) == rows

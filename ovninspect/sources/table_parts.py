@@ -304,7 +304,7 @@ class TableParts:
         """The rows ``uuids`` as part ``number`` (-1: the base) writes them, parsed."""
         if number < 0:
             assert self.base is not None
-            return self.base.rows_at(_starts(self.base.raw, uuids))
+            return self.base.rows_at(self.base.row_starts(uuids))
         rec, part, _ = self.parts[number]
         if part.__class__ is dict:
             return {u: dict(part[u]) for u in uuids}
@@ -361,17 +361,6 @@ def _holds(value: Any, text: str) -> bool:
 def _part_starts(part: bytes, uuids: list[str]) -> list[int]:
     """Where the rows ``uuids`` open in a small part (a search each)."""
     return [part.find(b'"%s":{' % uuid.encode()) + 39 for uuid in uuids]
-
-
-def _starts(raw: bytes, uuids: list[str]) -> dict[str, int]:
-    """Where the rows ``uuids`` open in a large slice (one pass over its row keys)."""
-    wanted = set(uuids)
-    found = {}
-    for match in ROW_KEY.finditer(raw):
-        uuid = match.group(1).decode()
-        if uuid in wanted:
-            found[uuid] = match.end(2) - 1
-    return {u: found[u] for u in uuids if u in found}
 
 
 def _parse(rec: Record, part: Part) -> Any:

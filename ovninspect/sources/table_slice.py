@@ -32,6 +32,7 @@ _PLAIN_WORD = re.compile(r"[A-Za-z0-9_.:-]+")
 ROW_KEY = re.compile(rb'"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})":'
                      rb'(\{|null[,}])')
 CHECK_CHUNK = 4 << 20
+FEW_ROWS = 64   # row_starts: up to this many rows are searched for one by one
 
 
 class TableSlice:
@@ -49,6 +50,7 @@ class TableSlice:
         self._aligned: set[str] = set()  # columns whose n-th value is the n-th row's
         self._parsed: dict[int, tuple[str, dict]] = {}          # row # -> (uuid, row)
         self._mentions: dict[str, Any] = {}  # text -> rows_with_string's answer
+        self._starts: Optional[dict[str, int]] = None  # every row's start (row_starts)
 
     def load(self) -> dict[str, dict]:
         """Every row, parsed and checked."""
@@ -97,6 +99,24 @@ class TableSlice:
         found = dict(zip(starts, rows))
         self._check(found)
         return found
+
+    def row_starts(self, uuids: list[str]) -> dict[str, int]:
+        """Where the rows ``uuids`` open (``rows_at``'s argument; a UUID with no row is left
+        out).  A few are searched for one by one (``"<uuid>":{`` is only ever a row key:
+        inside a string its quotes would be escaped); more read every row key once, kept
+        for the next call."""
+        starts = self._starts
+        if starts is None and len(uuids) <= FEW_ROWS:
+            raw, out = self.raw, {}
+            for uuid in uuids:
+                at = raw.find(b'"%s":{' % uuid.encode())
+                if at >= 0:
+                    out[uuid] = at + 39
+            return out
+        if starts is None:
+            starts = self._starts = {m.group(1).decode(): m.end(2) - 1
+                                     for m in ROW_KEY.finditer(self.raw) if m.group(2) == b"{"}
+        return {u: starts[u] for u in uuids if u in starts}
 
     def has(self, column: str, value: str) -> Any:
         """Whether a row's string ``column`` is ``value``, or UNINDEXED."""
