@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import os
 import sys
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 import orjson
 
@@ -56,7 +56,31 @@ def to_json_bytes(data: Any) -> bytes:
 
 
 def render_json_bytes(answer: Answer) -> bytes:
-    return to_json_bytes(answer.to_json())
+    return b"".join(json_chunks(answer))
+
+
+JSON_BATCH = 2000   # rows serialized per chunk by json_chunks
+_ROWS_MARK = "\u2063ovninspect rows\u2063"   # stands for the rows while the rest is written
+
+
+def json_chunks(answer: Answer) -> Iterator[bytes]:
+    """``to_json_bytes`` of the answer's document, in pieces: the rows are written a batch
+    at a time, so that a large answer (a long log's timeline: 250 MB of JSON) is never
+    held whole beside its rows.  The same bytes: a batch's ``[...]`` with its rows moved
+    two levels in (orjson writes a newline in a string as ``\n``, so every newline in
+    its output is layout).  Rows of the same answer, joined, equal ``to_json_bytes``."""
+    rows = answer.rows
+    head = to_json_bytes({**answer.to_json(), answer.collection: _ROWS_MARK})
+    mark = to_json_bytes(_ROWS_MARK)
+    if not rows or head.count(mark) != 1:
+        yield to_json_bytes(answer.to_json())
+        return
+    before, after = head.split(mark)
+    yield before + b"["
+    for first in range(0, len(rows), JSON_BATCH):
+        batch = to_json_bytes(rows[first:first + JSON_BATCH])   # b"[\n  {...},\n  {...}\n]"
+        yield (b"," if first else b"") + batch[1:-2].replace(b"\n", b"\n  ")
+    yield b"\n  ]" + after
 
 
 def table_width() -> Optional[int]:

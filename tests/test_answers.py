@@ -337,3 +337,23 @@ def test_answers_of_one_topology_share_its_verdicts() -> None:
     assert [v.mode for v in subset] == [v.mode for v in alone]
     topo.refresh({"NAT": set()})
     assert "verdicts" not in topo.derived
+
+
+# -- JSON written in pieces ----------------------------------------------------------------
+def test_json_in_pieces_is_the_whole_document(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``json_chunks`` (what ``--format json`` writes) joins to exactly ``to_json_bytes`` of
+    the whole document, whatever the rows hold and however they fall into batches."""
+    from ovninspect import render
+    from ovninspect.answers.model import Answer
+
+    rows = [{"b": i, "a": [1, {"z": "line\nbreak", "y": []}], "c": {}, "d": "é \u2063\t\""}
+            for i in range(7)] + [{}, {"nested": {"deeper": {"deepest": [[], [1, 2]]}}}]
+    monkeypatch.setattr(render, "JSON_BATCH", 3)
+    for meta in ({}, {"zzz": 1, "aaa": [2, 3], "source": {"path": "x"}},
+                 {"rows": "a meta value"}):
+        for count in (0, 1, 3, 4, len(rows)):
+            answer = Answer("q", "rows" if "rows" not in meta else "items", (), rows[:count],
+                            meta=dict(meta))
+            whole = render.to_json_bytes(answer.to_json())
+            assert b"".join(render.json_chunks(answer)) == whole
+            assert json.loads(whole) == answer.to_json()

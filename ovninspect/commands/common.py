@@ -16,7 +16,7 @@ from typing import Any, Callable, Optional, TypeVar
 from ..answers.model import Answer
 from ..errors import InputError, UsageError, escape, input_being_read, reading
 from ..ovn_version import parse_release
-from ..render import FORMATS, render, render_json_bytes, table_width
+from ..render import FORMATS, json_chunks, render, table_width
 from ..snapshot import SB_NAME, Snapshot
 from ..sources import LoadOptions, is_remote, open_snapshot, require
 from ..sources.discover import find_databases
@@ -319,7 +319,8 @@ def emit(answer: Answer, fmt: str, wide: bool = False) -> None:
     """Print the answer; in table mode notes go to stderr after it."""
     if fmt == "json":  # straight to the byte stream: no extra copies of a large document
         sys.stdout.flush()
-        sys.stdout.buffer.write(render_json_bytes(answer))
+        for chunk in json_chunks(answer):
+            sys.stdout.buffer.write(chunk)
         sys.stdout.buffer.write(b"\n")
         sys.stdout.flush()
         return
