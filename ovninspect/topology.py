@@ -472,8 +472,10 @@ class Topology:
             self._nats = [nat for router in self.routers.values() for nat in router.nats]
         return self._nats
 
-    def _drop_router(self, uuid: str) -> None:
-        router = self.routers.pop(uuid, None)
+    def _drop_router(self, uuid: str, keep_place: bool = False) -> None:
+        """Forget router ``uuid`` and what was built from it; with ``keep_place`` its entry
+        in ``routers`` stays, for a router built again to keep its place in their order."""
+        router = self.routers.get(uuid) if keep_place else self.routers.pop(uuid, None)
         if router is not None:
             for nat in router.nats:
                 if nat.logical_port:
@@ -576,14 +578,17 @@ class Topology:
                 self.__dict__.pop(name, None)
         for uuid in touched.get("Load_Balancer") or ():
             self.load_balancers.pop(uuid, None)
+        reorder = False
         for uuid in affected:
-            self._drop_router(uuid)
+            old = self.routers.get(uuid)
             row = self.nb.table("Logical_Router").get(uuid)
-            if row is not None:
-                self._build_router(row)
-        if affected:
+            self._drop_router(uuid, keep_place=row is not None)
+            if row is not None:   # built again in its old place, unless new or renamed
+                name = self._build_router(row).name
+                reorder |= old is None or name != old.name
+        if reorder:
             self._order_routers()
-        elif self.nat_changes:
+        elif affected or self.nat_changes:
             self._nats = None
         self._special()    # what the next transaction is checked against
         return affected

@@ -335,3 +335,19 @@ def test_nesting_deeper_than_lib_json_allows_is_refused(tmp_path: Path, depth: i
             assert loads(comment)
     finally:
         sys.setrecursionlimit(limit)
+
+
+@pytest.mark.parametrize("record", [
+    '{"_comment":"plain","data":{"_comment":DEEP}}',       # a string comment beside a deep one
+    '{"_comment": DEEP}',                                 # a space: not the compact layout
+    '{"x":"_comment","_comment":DEEP}',                   # the word as a value too
+])
+def test_a_deep_comment_is_found_whatever_else_the_record_holds(record: str) -> None:
+    """records.loads skips walking a record whose every ``"_comment"`` is a key holding a
+    string; any other record is walked, so a too-deep comment is still refused."""
+    from ovninspect.sources.records import loads
+
+    deep = "[" * 1000 + "]" * 1000
+    with pytest.raises(ValueError, match="nesting too deep"):
+        loads(record.replace("DEEP", deep).encode())
+    assert loads(record.replace("DEEP", '"fine"').encode())

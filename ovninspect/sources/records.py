@@ -89,6 +89,13 @@ def depth_error(value: Any, limit: int = MAX_DEPTH) -> Optional[str]:
     return None
 
 
+def _comments_are_strings(data: bytes) -> bool:
+    """Every ``"_comment"`` in the JSON text is a key whose value is a string, so none
+    nests (``"_comment":"`` cannot lie inside a string, whose quotes are escaped; any other
+    layout, or the word as a value, says False and the parsed value is walked)."""
+    return data.count(b'"_comment"') == data.count(b'"_comment":"')
+
+
 def _free_form_depth_error(value: Any) -> Optional[str]:
     """The only places a record nests deeper than its datums allow, and that no value
     check will see: ``_comment`` of a transaction (standalone, or in a raft entry's data,
@@ -126,7 +133,7 @@ def loads(data: bytes) -> Any:
     else:
         if b"\\u0000" in data and strings_and_numbers_error(value):
             raise ValueError("null bytes are not supported in strings")
-        if b"_comment" in data:
+        if b"_comment" in data and not _comments_are_strings(data):
             problem = _free_form_depth_error(value)
             if problem:
                 raise ValueError(problem)
