@@ -10,7 +10,6 @@ import re
 import sys
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable, Optional, TypeVar
 
 from ..answers.model import Answer
@@ -19,7 +18,6 @@ from ..ovn_version import parse_release
 from ..render import FORMATS, json_chunks, render, table_width
 from ..snapshot import SB_NAME, Snapshot
 from ..sources import LoadOptions, is_remote, open_snapshot, require
-from ..sources.discover import find_databases
 from ..sources.ovsdb_file import OnTxn
 from ..topology import NB_LIVE_TABLES, NB_NEEDS, SB_LIVE_TABLES, TOPOLOGY_READS, Topology
 from .options import Option
@@ -226,10 +224,9 @@ def _size_label(spec: str) -> Optional[str]:
     if is_remote(spec):
         return "live"
     try:
-        path = Path(spec)
-        if path.is_dir():
+        if os.path.isdir(spec):
             return "folder"
-        size = path.stat().st_size
+        size = os.stat(spec).st_size
     except OSError:
         return None
     return f"{size / 1e6:.1f} MB" if size > 8 << 20 else None
@@ -280,9 +277,11 @@ def load_topology(inputs: Inputs, reads: tuple[str, ...] = (),
                        read_now=TOPOLOGY_READS + reads, lazy=lazy)
     require(nb, NB_NEEDS)
     sb_spec = inputs.sb
-    if sb_spec is None and inputs.db and Path(inputs.db).is_dir() and find_databases(
-            Path(inputs.db)).get(SB_NAME):
-        sb_spec = inputs.db  # a sosreport/must-gather folder usually holds the SB too
+    if sb_spec is None and inputs.db and os.path.isdir(inputs.db):
+        from ..sources.discover import find_databases
+
+        if find_databases(inputs.db).get(SB_NAME):
+            sb_spec = inputs.db  # a sosreport/must-gather folder usually holds the SB too
     sb = load_snapshot(sb_spec, "sb", inputs, SB_LIVE_TABLES, show=False) if sb_spec else None
     if sb is not None:
         require(sb, {"Chassis": ["name"], "Port_Binding": ["logical_port", "chassis"]})

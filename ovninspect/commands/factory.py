@@ -14,7 +14,6 @@ import functools
 import inspect
 from typing import Any, Callable, Optional
 
-from ..answers.diff import diff_answer
 from ..answers.model import Answer
 from . import common
 
@@ -78,6 +77,8 @@ def question(*, on_snapshot: bool = False, tables: Optional[dict] = None,
                 return
             old = _ask(asker, opts, opts["against"], opts.get("against_sb"), on_snapshot,
                        role, tables, cluster, lazy)
+            from ..answers.diff import diff_answer  # --against only
+
             answer = diff_answer([(old, new)], opts["against"], opts["db"] or "",
                                  opts["fail_on_change"])
             _finish(answer, opts["fmt"], opts["wide"])

@@ -8,19 +8,21 @@ live ``unix:``/``tcp:``/``ssl:`` remote.  Files are opened read-only and never c
 
 from __future__ import annotations
 
+import os
 import zlib
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, BinaryIO, Iterable, Optional
+from typing import TYPE_CHECKING, Any, BinaryIO, Iterable, Optional, Union
 
 from ..errors import InputError
 from ..snapshot import NB_NAME, SB_NAME, Snapshot
 from .bounded import GzipError, open_gzip
-from .discover import find_databases
 from .exports import read_export, read_text
 from .known_schema import known_schema
 from .ovsdb_file import OnTxn, read_ovsdb_file
 from .records import gc_paused, magic_of
+
+if TYPE_CHECKING:  # pathlib is ~6 ms of start-up; a file's path is a str until a folder
+    from pathlib import Path
 
 ROLES = {"nb": NB_NAME, "sb": SB_NAME}
 REMOTE_PREFIXES = ("unix:", "tcp:", "ssl:")
@@ -49,7 +51,7 @@ def is_remote(spec: str) -> bool:
     return any(part.strip().startswith(REMOTE_PREFIXES) for part in spec.split(","))
 
 
-def _open(path: Path, source: str) -> BinaryIO:
+def _open(path: Union[str, Path], source: str) -> BinaryIO:
     try:
         return open(path, "rb")
     except FileNotFoundError:
@@ -62,7 +64,9 @@ def _open(path: Path, source: str) -> BinaryIO:
         raise InputError(source, f"cannot read: {exc.strerror or exc}") from None
 
 
-def _pick_from_folder(folder: Path, db_name: str, source: str) -> tuple[Path, list[str]]:
+def _pick_from_folder(folder: str, db_name: str, source: str) -> tuple[Path, list[str]]:
+    from .discover import find_databases
+
     rejected: dict[str, list[Path]] = {}
     found = find_databases(folder, rejected)
     paths = found.get(db_name, [])
@@ -83,7 +87,7 @@ def _pick_from_folder(folder: Path, db_name: str, source: str) -> tuple[Path, li
     return paths[0], notes
 
 
-def read_file(path: Path, source: str, expect: Optional[str] = None,
+def read_file(path: Union[str, Path], source: str, expect: Optional[str] = None,
               allow_truncated: bool = False, on_txn: Optional[OnTxn] = None) -> Snapshot:
     """Read any supported file format into a Snapshot.
 
@@ -143,10 +147,10 @@ def open_snapshot(spec: str, role: str = "nb", options: Optional[LoadOptions] = 
         with gc_paused():
             snap = read_live(spec, db_name, options)
     else:
-        path = Path(spec)
+        path: Union[str, Path] = spec
         notes: list[str] = []
-        if path.is_dir():
-            path, notes = _pick_from_folder(path, db_name, source)
+        if os.path.isdir(spec):
+            path, notes = _pick_from_folder(spec, db_name, source)
             source = str(path)
         snap = read_file(path, source, db_name, options.allow_truncated, options.on_txn)
         snap.info.notes[:0] = notes

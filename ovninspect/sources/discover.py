@@ -11,7 +11,7 @@ import os
 import re
 import zlib
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Union
 
 from ..snapshot import NB_NAME, SB_NAME
 from .records import magic_of
@@ -53,7 +53,7 @@ def named_like(fname: str) -> list[str]:
     return [db for db, hint in ((NB_NAME, "nb"), (SB_NAME, "sb")) if hint in lower]
 
 
-def find_databases(folder: Path, rejected: Optional[dict[str, list[Path]]] = None
+def find_databases(folder: Union[str, Path], rejected: Optional[dict[str, list[Path]]] = None
                    ) -> dict[str, list[Path]]:
     """Database files under ``folder`` by schema name, most likely first.  Files whose name
     suggests a database but whose content does not identify one go to ``rejected``."""

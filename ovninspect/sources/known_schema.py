@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-from pathlib import Path
 from typing import Optional
 
 from ..schema import (
@@ -112,12 +111,13 @@ def known_schema(db_name: str) -> Schema:
 
 def installed_schema(db_name: str) -> Optional[Schema]:
     """The schema shipped with an installed OVN, when there is one."""
-    base = Path(os.environ.get("OVNINSPECT_SCHEMA_DIR", "/usr/share/ovn"))
+    base = os.environ.get("OVNINSPECT_SCHEMA_DIR", "/usr/share/ovn")
     fname = {NB_NAME: "ovn-nb.ovsschema", SB_NAME: "ovn-sb.ovsschema"}.get(db_name)
     if fname is None:
         return None
     try:
-        return Schema.from_json(json.loads((base / fname).read_text()))
+        with open(os.path.join(base, fname)) as fh:
+            return Schema.from_json(json.loads(fh.read()))
     except (OSError, ValueError, DatumError):
         return None
 

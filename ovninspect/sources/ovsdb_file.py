@@ -222,7 +222,14 @@ def _check_part(table: Table, rows: Any, live: set[str], shape: bool = True) -> 
 
 
 _BATCH = 4096   # rows checked in one call of check_rows
-_KEYS = [f"00000000-0000-4000-8000-{n:012x}" for n in range(_BATCH)]  # stand-in UUIDs
+_KEYS: list[str] = []  # stand-in UUIDs, made as needed (all of them: ~3 ms at each start)
+
+
+def _stand_in_keys(start: int, stop: int) -> list[str]:
+    """Stand-in UUIDs number ``start`` to ``stop - 1``."""
+    if len(_KEYS) < stop:
+        _KEYS.extend(f"00000000-0000-4000-8000-{n:012x}" for n in range(len(_KEYS), stop))
+    return _KEYS[start:stop]
 
 
 def _rows_ok(table: Table, parts: list[Any], values: bool) -> bool:
@@ -242,7 +249,7 @@ def _rows_ok(table: Table, parts: list[Any], values: bool) -> bool:
                 check_rows(name, columns, merged, values=values)
                 merged = {}
             start = len(merged)
-            merged.update(zip(_KEYS[start:start + len(rows)], rows.values()))
+            merged.update(zip(_stand_in_keys(start, start + len(rows)), rows.values()))
         check_rows(name, columns, merged, values=values)
     except _APPLY_ERRORS:
         return False
