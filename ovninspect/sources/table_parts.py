@@ -33,6 +33,7 @@ from .table_slice import (
     ROW_KEY,
     UNINDEXED,
     TableSlice,
+    find_row_starts,
     row_key_before,
     row_spans,
 )
@@ -308,7 +309,7 @@ class TableParts:
         rec, part, _ = self.parts[number]
         if part.__class__ is dict:
             return {u: dict(part[u]) for u in uuids}
-        got = rec.parse(row_spans(part, _part_starts(part, uuids)))
+        got = rec.parse(row_spans(part, find_row_starts(part, uuids).values()))
         if got.__class__ is not list or len(got) != len(uuids):
             return None
         return dict(zip(uuids, got))
@@ -323,7 +324,7 @@ class TableParts:
         for number, uuids in once.items():
             part = self.parts[number][1] if number >= 0 else None
             if part.__class__ is bytes:
-                spans.append(row_spans(part, _part_starts(part, uuids))[1:-1])
+                spans.append(row_spans(part, find_row_starts(part, uuids).values())[1:-1])
                 order.extend(uuids)
                 continue
             found = self._rows_from(number, uuids)
@@ -356,11 +357,6 @@ def _holds(value: Any, text: str) -> bool:
     if value.__class__ is dict:
         return any(_holds(item, text) for item in value.values())
     return False
-
-
-def _part_starts(part: bytes, uuids: list[str]) -> list[int]:
-    """Where the rows ``uuids`` open in a small part (a search each)."""
-    return [part.find(b'"%s":{' % uuid.encode()) + 39 for uuid in uuids]
 
 
 def _parse(rec: Record, part: Part) -> Any:

@@ -102,17 +102,11 @@ class TableSlice:
 
     def row_starts(self, uuids: list[str]) -> dict[str, int]:
         """Where the rows ``uuids`` open (``rows_at``'s argument; a UUID with no row is left
-        out).  A few are searched for one by one (``"<uuid>":{`` is only ever a row key:
-        inside a string its quotes would be escaped); more read every row key once, kept
-        for the next call."""
+        out).  A few are searched for one by one (``find_row_starts``); more read every row
+        key once, kept for the next call."""
         starts = self._starts
         if starts is None and len(uuids) <= FEW_ROWS:
-            raw, out = self.raw, {}
-            for uuid in uuids:
-                at = raw.find(b'"%s":{' % uuid.encode())
-                if at >= 0:
-                    out[uuid] = at + 39
-            return out
+            return find_row_starts(self.raw, uuids)
         if starts is None:
             starts = self._starts = {m.group(1).decode(): m.end(2) - 1
                                      for m in ROW_KEY.finditer(self.raw) if m.group(2) == b"{"}
@@ -219,6 +213,18 @@ class TableSlice:
                 index = dict.fromkeys(values, -1)
         self._values[column] = index
         return index
+
+
+def find_row_starts(raw: bytes, uuids: Iterable[str]) -> dict[str, int]:
+    """Where the rows ``uuids`` open in a table's ``{uuid: row}`` JSON, a search each (a
+    UUID with no row is left out): ``"<uuid>":{`` is only ever a row key, since inside a
+    string its quotes would be escaped."""
+    out = {}
+    for uuid in uuids:
+        at = raw.find(b'"%s":{' % uuid.encode())
+        if at >= 0:
+            out[uuid] = at + 39
+    return out
 
 
 def row_key_before(raw: bytes, pos: int) -> Optional[re.Match]:
