@@ -70,9 +70,9 @@ def json_chunks(answer: Answer) -> Iterator[bytes]:
     two levels in (orjson writes a newline in a string as ``\n``, so every newline in
     its output is layout).  Rows of the same answer, joined, equal ``to_json_bytes``."""
     rows = answer.rows
-    head = to_json_bytes({**answer.to_json(), answer.collection: _ROWS_MARK})
     mark = to_json_bytes(_ROWS_MARK)
-    if not rows or head.count(mark) != 1:
+    head = to_json_bytes({**answer.to_json(), answer.collection: _ROWS_MARK}) if rows else b""
+    if head.count(mark) != 1:
         yield to_json_bytes(answer.to_json())
         return
     before, after = head.split(mark)

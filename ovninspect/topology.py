@@ -627,6 +627,7 @@ class Topology:
         them (the routers are built again, and the switch ports scanned once)."""
         if not self._tracking:
             self._tracking = True
+            self.derived.clear()     # derived from the routers about to be built again
             self.routers.clear()
             self.router_ports.clear()
             self._build_routers()
