@@ -32,7 +32,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Callable, Iterable, Iterator, Optional
 
 REPO = Path(__file__).resolve().parents[1]
 GEN = REPO / "scripts" / "gen_snapshot.py"
@@ -142,6 +142,14 @@ class Client:
     def flush(self) -> None:
         while self.pending:
             self._collect()
+
+    def send_all(self, txns: Iterable[tuple[list[dict], str]]) -> int:
+        """Queue every (ops, comment) transaction, wait for their results; the count of
+        transactions done so far."""
+        for ops, comment in txns:
+            self.send(ops, comment)
+        self.flush()
+        return self.count
 
     def transact(self, ops: list[dict], comment: str = "") -> list:
         """One transaction, waiting for its result."""
@@ -404,15 +412,10 @@ def make_log(tables: dict, out: Path, work: Path, edits: int, seed: int, say: Lo
     lab = OvnLab(root=work / "lab-log")
     try:
         def feed(client: Client) -> int:
-            for ops, comment in build_txns(tables):
-                client.send(ops, comment)
-            client.flush()
-            built = client.count
-            for ops, comment in Editor(tables, seed).txns(edits):
-                client.send(ops, comment)
-            client.flush()
-            say(f"  log: {built} build + {client.count - built} edit transactions")
-            return client.count
+            built = client.send_all(build_txns(tables))
+            done = client.send_all(Editor(tables, seed).txns(edits))
+            say(f"  log: {built} build + {done - built} edit transactions")
+            return done
 
         feed_count = _serve(lab, feed, clustered=False)
         shutil.copyfile(lab.nb_db, out)
@@ -433,10 +436,7 @@ def make_clustered(compacted: Path, out_plain: Path, out_entries: Path, work: Pa
         shutil.copyfile(lab.nb_db, out_plain)
 
         def feed(client: Client) -> int:
-            for ops, comment in Editor(tables, seed + 1).txns(entries):
-                client.send(ops, comment)
-            client.flush()
-            return client.count
+            return client.send_all(Editor(tables, seed + 1).txns(entries))
 
         count = _serve(lab, feed, clustered=True)
         shutil.copyfile(lab.nb_db, out_entries)

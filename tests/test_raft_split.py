@@ -24,7 +24,16 @@ from ovninspect.errors import InputError
 from ovninspect.sources import open_snapshot, ovsdb_file, read_file
 from ovninspect.sources.records import iter_records, loads
 from ovninspect.sources.txn_split import split_raft_header
-from tests.test_txn_split import BAD_NAT, FIXTURES, GOOD_TABLES, ROUTER, STRINGS, transactions, u
+from tests.test_txn_split import (
+    BAD_NAT,
+    FIXTURES,
+    GOOD_TABLES,
+    ROUTER,
+    STRINGS,
+    eager_error,
+    transactions,
+    u,
+)
 
 CLUSTERED = [FIXTURES / "base" / name
              for name in ("nb-clustered.db", "nb-clustered-compacted.db")]
@@ -136,12 +145,6 @@ def clustered_file(tmp_path: Path, txn: Any, entries: list[Any] = ()) -> Path:
     path = tmp_path / "clustered.db"
     path.write_bytes(out)
     return path
-
-
-def eager_error(path: Path) -> str:
-    with pytest.raises(InputError) as info:
-        open_snapshot(str(path), "nb")
-    return str(info.value)
 
 
 @pytest.mark.parametrize("case", BAD_NAT, ids=list(BAD_NAT))
